@@ -1,0 +1,79 @@
+//! Everything a user can ask for, named once: keymaps, the help overlay and the README read these.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! actions {
+    ($( $variant:ident => $name:literal, $description:literal; )*) => {
+        /// A user intent. The serde name is what keymap files use.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Action {
+            $( $variant, )*
+        }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[ $( Action::$variant, )* ];
+
+            /// The name used in keymap files, e.g. `select_left`.
+            pub fn name(self) -> &'static str {
+                match self { $( Action::$variant => $name, )* }
+            }
+
+            /// One line for the help overlay and the footer.
+            pub fn description(self) -> &'static str {
+                match self { $( Action::$variant => $description, )* }
+            }
+
+            pub fn from_name(name: &str) -> Option<Action> {
+                match name { $( $name => Some(Action::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    Quit => "quit", "Quit meshtui";
+    ShowHelp => "show_help", "Show the key bindings";
+    Back => "back", "Close the overlay or leave the current mode";
+    SelectLeft => "select_left", "Select the node to the left";
+    SelectRight => "select_right", "Select the node to the right";
+    SelectUp => "select_up", "Select the node above (previous row in tables)";
+    SelectDown => "select_down", "Select the node below (next row in tables)";
+    PanLeft => "pan_left", "Scroll the view left";
+    PanRight => "pan_right", "Scroll the view right";
+    PanUp => "pan_up", "Scroll the view up";
+    PanDown => "pan_down", "Scroll the view down";
+    PageUp => "page_up", "Scroll one page up";
+    PageDown => "page_down", "Scroll one page down";
+    CenterSelection => "center_selection", "Centre the view on the selection";
+    ToggleFocus => "toggle_focus", "Show only the neighbourhood of the selection";
+    WidenFocus => "widen_focus", "Show one more hop around the selection";
+    NarrowFocus => "narrow_focus", "Show one hop less around the selection";
+    CycleNamespace => "cycle_namespace", "Filter by the next namespace (all, then each)";
+    Find => "find", "Find a node by name";
+    ToggleEdgeTable => "toggle_edge_table", "Switch between the graph and the edge table";
+    CycleSort => "cycle_sort", "Sort the edge table by the next column";
+    ReverseSort => "reverse_sort", "Reverse the edge table's order";
+    Refresh => "refresh", "Refresh the data now";
+    TogglePause => "toggle_pause", "Pause or resume live updates";
+}
+
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn every_action_round_trips_through_its_name() {
+        for action in Action::ALL {
+            assert_eq!(Action::from_name(action.name()), Some(*action));
+            assert!(!action.description().is_empty());
+        }
+        assert_eq!(Action::from_name("no_such_action"), None);
+    }
+}

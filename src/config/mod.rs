@@ -1,0 +1,1 @@
+//! Keymaps, themes and the user config file; errors name the file and line. Imports only `app::action`.

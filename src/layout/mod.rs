@@ -1,0 +1,1 @@
+//! Graph -> terminal cells: layering, crossing reduction, placement, routing, viewport. Pure; imports nothing in the crate.

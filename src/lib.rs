@@ -1,0 +1,24 @@
+//! meshtui: a terminal UI for Istio service meshes.
+//!
+//! Data flows one way: `source` -> `mesh` -> `app` -> `ui`; user intent flows back as
+//! `app::Action` -> `app::Effect` -> `source`. Only `runtime` wires the pieces together.
+//!
+//! | module    | owns                                                    | may import                     |
+//! |-----------|---------------------------------------------------------|--------------------------------|
+//! | `mesh`    | pure domain: samples, inventory, graph, health          | nothing in the crate           |
+//! | `layout`  | graph drawing geometry in terminal cells                | nothing in the crate           |
+//! | `source`  | data in (demo mesh; later Prometheus, Kubernetes)       | `mesh`                         |
+//! | `app`     | the state machine (update), no terminal, no network     | `mesh`, `layout`, `source` trait types |
+//! | `config`  | keymaps, themes, user config files                      | `app::action`                  |
+//! | `ui`      | draws `&State` with ratatui, owns no data               | `app`, `layout`, `config`, `mesh` |
+//! | `runtime` | terminal, event loop, effect runner                     | everything                     |
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod layout;
+pub mod mesh;
+pub mod runtime;
+pub mod source;
+pub mod ui;

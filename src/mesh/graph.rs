@@ -1,0 +1,145 @@
+//! The service graph: nodes and edges on petgraph, built from traffic samples plus inventory.
+
+use std::collections::HashMap;
+
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
+
+use super::health::Health;
+use super::traffic::{ErrorSplit, LatencyQuantiles, Protocol};
+
+/// Which identity a node stands for (Kiali's graph types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum GraphType {
+    Workload,
+    App,
+    #[default]
+    VersionedApp,
+    Service,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    Workload,
+    Service,
+    App,
+    VersionedApp,
+    /// Requests from outside the mesh (a caller without a sidecar).
+    UnknownSource,
+    IngressGateway,
+    EgressGateway,
+    /// A host outside the mesh: a ServiceEntry, PassthroughCluster or BlackHoleCluster.
+    External,
+}
+
+impl NodeKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            NodeKind::Workload => "workload",
+            NodeKind::Service => "service",
+            NodeKind::App => "app",
+            NodeKind::VersionedApp => "versioned app",
+            NodeKind::UnknownSource => "unknown",
+            NodeKind::IngressGateway => "ingress gateway",
+            NodeKind::EgressGateway => "egress gateway",
+            NodeKind::External => "external",
+        }
+    }
+}
+
+/// A node's stable identity across refreshes, e.g. `wl/Kubernetes/bookinfo/reviews-v2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeKey(pub String);
+
+impl std::fmt::Display for NodeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeshNode {
+    pub key: NodeKey,
+    pub kind: NodeKind,
+    pub cluster: String,
+    pub namespace: String,
+    /// What the node is called on screen: workload, app, service or host name.
+    pub name: String,
+    pub app: Option<String>,
+    pub version: Option<String>,
+    /// Known to the inventory but with no traffic in the window.
+    pub idle: bool,
+    /// Sidecar injected, when the inventory knows.
+    pub sidecar: Option<bool>,
+    /// Requests received, by class (HTTP and gRPC).
+    pub inbound: ErrorSplit,
+    /// Requests sent, by class (HTTP and gRPC).
+    pub outbound: ErrorSplit,
+    pub health: Health,
+}
+
+/// One directed edge per (source node, destination node, protocol).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceEdge {
+    pub protocol: Protocol,
+    /// Requests per second by class; zero for TCP.
+    pub requests: ErrorSplit,
+    pub latency: Option<LatencyQuantiles>,
+    /// TCP bytes per second, both directions together; zero for HTTP and gRPC.
+    pub tcp_bytes_per_s: f64,
+    /// Share (0..=1) of the traffic the destination proxy saw arrive over mutual TLS;
+    /// `None` when no destination proxy reported (e.g. an external destination).
+    pub mtls_share: Option<f64>,
+    pub health: Health,
+}
+
+impl ServiceEdge {
+    pub fn rps(&self) -> f64 {
+        self.requests.total
+    }
+}
+
+/// The topology at one moment. Node indices stay valid for the life of the value.
+#[derive(Debug, Clone, Default)]
+pub struct MeshGraph {
+    pub graph: StableDiGraph<MeshNode, ServiceEdge>,
+    index: HashMap<NodeKey, NodeIndex>,
+}
+
+impl MeshGraph {
+    pub fn node_index(&self, key: &NodeKey) -> Option<NodeIndex> {
+        self.index.get(key).copied()
+    }
+
+    pub fn node(&self, index: NodeIndex) -> Option<&MeshNode> {
+        self.graph.node_weight(index)
+    }
+
+    pub fn node_count(&self) -> usize {
+        self.graph.node_count()
+    }
+
+    pub fn edge_count(&self) -> usize {
+        self.graph.edge_count()
+    }
+
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &MeshNode)> {
+        self.graph.node_indices().filter_map(|i| self.graph.node_weight(i).map(|n| (i, n)))
+    }
+
+    pub fn edges(&self) -> impl Iterator<Item = (EdgeIndex, NodeIndex, NodeIndex, &ServiceEdge)> {
+        self.graph.edge_indices().filter_map(|e| {
+            let (from, to) = self.graph.edge_endpoints(e)?;
+            Some((e, from, to, self.graph.edge_weight(e)?))
+        })
+    }
+
+    /// Finds a node by key, adding it from `make` when absent.
+    pub fn upsert_node(&mut self, key: NodeKey, make: impl FnOnce() -> MeshNode) -> NodeIndex {
+        if let Some(&index) = self.index.get(&key) {
+            return index;
+        }
+        let index = self.graph.add_node(make());
+        self.index.insert(key, index);
+        index
+    }
+}

@@ -1,0 +1,15 @@
+//! Pure mesh domain (samples, inventory, graph, health); must not import tokio, ratatui or any other crate module.
+
+pub mod graph;
+pub mod health;
+pub mod inventory;
+pub mod sanitize;
+pub mod traffic;
+
+pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
+pub use health::{Health, HealthThresholds};
+pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
+pub use traffic::{
+    ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Reporter, SampleKind, SampleLabels,
+    SecurityPolicy, TrafficSample,
+};

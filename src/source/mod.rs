@@ -1,0 +1,65 @@
+//! Data in: sources of mesh snapshots (the demo mesh; later Prometheus and Kubernetes). Knows `mesh`, never `app` or `ui`.
+
+pub mod demo;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use crate::mesh::{Inventory, TrafficSample};
+
+/// Everything a source knows at one moment, owned, so the UI never shares state with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeshSnapshot {
+    /// When the data was taken, in seconds since the Unix epoch (simulated in the demo).
+    pub taken_at_unix_s: f64,
+    /// The window the rates are computed over.
+    pub window: Duration,
+    pub samples: Vec<TrafficSample>,
+    pub inventory: Inventory,
+}
+
+/// How a source is doing; shown in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceHealth {
+    Ok,
+    /// The source failed; the last good snapshot stays on screen with its age.
+    Failing(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceEvent {
+    Snapshot(Box<MeshSnapshot>),
+    Status(SourceHealth),
+}
+
+/// Requests from the app to a running source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceCommand {
+    RefreshNow,
+    SetPaused(bool),
+}
+
+/// What the status bar says about a source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceDescription {
+    /// Short label, e.g. `DEMO` or a Prometheus URL.
+    pub label: String,
+    pub is_demo: bool,
+    pub window: Duration,
+    pub refresh_interval: Duration,
+}
+
+pub type SourceTask = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// A running supplier of snapshots. `run` sends events until the receiver is gone.
+pub trait MeshSource: Send {
+    fn describe(&self) -> SourceDescription;
+    fn run(
+        self: Box<Self>,
+        events: mpsc::Sender<SourceEvent>,
+        commands: mpsc::Receiver<SourceCommand>,
+    ) -> SourceTask;
+}

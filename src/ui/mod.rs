@@ -1,0 +1,1 @@
+//! Draws `&State` with ratatui; owns no data. Imports `app`, `layout`, `config`, `mesh`.
