@@ -123,7 +123,9 @@ impl MeshGraph {
     }
 
     pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &MeshNode)> {
-        self.graph.node_indices().filter_map(|i| self.graph.node_weight(i).map(|n| (i, n)))
+        self.graph
+            .node_indices()
+            .filter_map(|i| self.graph.node_weight(i).map(|n| (i, n)))
     }
 
     pub fn edges(&self) -> impl Iterator<Item = (EdgeIndex, NodeIndex, NodeIndex, &ServiceEdge)> {

@@ -60,21 +60,39 @@ impl HealthThresholds {
         }
         let server = requests.server_error_pct();
         let client = requests.client_error_pct();
-        let by_server = classify(server, self.server_error_degraded_pct, self.server_error_failure_pct);
-        let by_client = classify(client, self.client_error_degraded_pct, self.client_error_failure_pct);
+        let by_server = classify(
+            server,
+            self.server_error_degraded_pct,
+            self.server_error_failure_pct,
+        );
+        let by_client = classify(
+            client,
+            self.client_error_degraded_pct,
+            self.client_error_failure_pct,
+        );
         by_server.max(by_client)
     }
 
     /// Thresholds must be percentages with `degraded` not above `failure`.
     pub fn validate(&self) -> Result<(), String> {
         let pairs = [
-            ("server_error", self.server_error_degraded_pct, self.server_error_failure_pct),
-            ("client_error", self.client_error_degraded_pct, self.client_error_failure_pct),
+            (
+                "server_error",
+                self.server_error_degraded_pct,
+                self.server_error_failure_pct,
+            ),
+            (
+                "client_error",
+                self.client_error_degraded_pct,
+                self.client_error_failure_pct,
+            ),
         ];
         for (name, degraded, failure) in pairs {
             for value in [degraded, failure] {
                 if !(0.0..=100.0).contains(&value) {
-                    return Err(format!("{name} thresholds must be between 0 and 100, got {value}"));
+                    return Err(format!(
+                        "{name} thresholds must be between 0 and 100, got {value}"
+                    ));
                 }
             }
             if degraded > failure {
@@ -102,7 +120,12 @@ mod tests {
     use super::*;
 
     fn split(total: f64, c4: f64, c5: f64, nr: f64) -> ErrorSplit {
-        ErrorSplit { total, client_4xx: c4, server_5xx: c5, no_response: nr }
+        ErrorSplit {
+            total,
+            client_4xx: c4,
+            server_5xx: c5,
+            no_response: nr,
+        }
     }
 
     #[test]
@@ -111,14 +134,46 @@ mod tests {
         let cases = [
             ("no requests", split(0.0, 0.0, 0.0, 0.0), Health::NoTraffic),
             ("all ok", split(100.0, 0.0, 0.0, 0.0), Health::Healthy),
-            ("any 5xx degrades", split(1000.0, 0.0, 0.1, 0.0), Health::Degraded),
-            ("no response counts as 5xx", split(100.0, 0.0, 0.0, 1.0), Health::Degraded),
-            ("9.9 % 5xx is still degraded", split(1000.0, 0.0, 99.0, 0.0), Health::Degraded),
-            ("10 % 5xx fails", split(100.0, 0.0, 10.0, 0.0), Health::Failure),
-            ("5xx plus no response reach 10 %", split(100.0, 0.0, 6.0, 4.0), Health::Failure),
-            ("10 % 4xx is healthy", split(100.0, 10.0, 0.0, 0.0), Health::Healthy),
-            ("10.5 % 4xx degrades", split(1000.0, 105.0, 0.0, 0.0), Health::Degraded),
-            ("20 % 4xx fails", split(100.0, 20.0, 0.0, 0.0), Health::Failure),
+            (
+                "any 5xx degrades",
+                split(1000.0, 0.0, 0.1, 0.0),
+                Health::Degraded,
+            ),
+            (
+                "no response counts as 5xx",
+                split(100.0, 0.0, 0.0, 1.0),
+                Health::Degraded,
+            ),
+            (
+                "9.9 % 5xx is still degraded",
+                split(1000.0, 0.0, 99.0, 0.0),
+                Health::Degraded,
+            ),
+            (
+                "10 % 5xx fails",
+                split(100.0, 0.0, 10.0, 0.0),
+                Health::Failure,
+            ),
+            (
+                "5xx plus no response reach 10 %",
+                split(100.0, 0.0, 6.0, 4.0),
+                Health::Failure,
+            ),
+            (
+                "10 % 4xx is healthy",
+                split(100.0, 10.0, 0.0, 0.0),
+                Health::Healthy,
+            ),
+            (
+                "10.5 % 4xx degrades",
+                split(1000.0, 105.0, 0.0, 0.0),
+                Health::Degraded,
+            ),
+            (
+                "20 % 4xx fails",
+                split(100.0, 20.0, 0.0, 0.0),
+                Health::Failure,
+            ),
         ];
         for (name, requests, expected) in cases {
             assert_eq!(t.judge(&requests), expected, "{name}");
@@ -127,7 +182,11 @@ mod tests {
 
     #[test]
     fn custom_thresholds_move_the_boundaries() {
-        let t = HealthThresholds { server_error_degraded_pct: 1.0, server_error_failure_pct: 5.0, ..Default::default() };
+        let t = HealthThresholds {
+            server_error_degraded_pct: 1.0,
+            server_error_failure_pct: 5.0,
+            ..Default::default()
+        };
         assert_eq!(t.judge(&split(100.0, 0.0, 1.0, 0.0)), Health::Healthy);
         assert_eq!(t.judge(&split(100.0, 0.0, 2.0, 0.0)), Health::Degraded);
         assert_eq!(t.judge(&split(100.0, 0.0, 5.0, 0.0)), Health::Failure);
@@ -135,8 +194,14 @@ mod tests {
 
     #[test]
     fn thresholds_out_of_order_are_refused() {
-        let t = HealthThresholds { client_error_degraded_pct: 30.0, ..Default::default() };
-        assert!(t.validate().unwrap_err().contains("client_error_degraded_pct"));
+        let t = HealthThresholds {
+            client_error_degraded_pct: 30.0,
+            ..Default::default()
+        };
+        assert!(t
+            .validate()
+            .unwrap_err()
+            .contains("client_error_degraded_pct"));
         assert!(HealthThresholds::default().validate().is_ok());
     }
 }

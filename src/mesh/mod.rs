@@ -1,11 +1,13 @@
 //! Pure mesh domain (samples, inventory, graph, health); must not import tokio, ratatui or any other crate module.
 
+pub mod build;
 pub mod graph;
 pub mod health;
 pub mod inventory;
 pub mod sanitize;
 pub mod traffic;
 
+pub use build::{build_graph, GraphOptions};
 pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};

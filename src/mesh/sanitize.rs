@@ -77,7 +77,11 @@ mod tests {
             ("plain text stays", "reviews-v2", "reviews-v2"),
             ("colour CSI", "\u{1b}[31mred\u{1b}[0m", "red"),
             ("window title OSC with BEL", "a\u{1b}]0;pwned\u{7}b", "ab"),
-            ("OSC 52 clipboard with ST", "x\u{1b}]52;c;ZXZpbA==\u{1b}\\y", "xy"),
+            (
+                "OSC 52 clipboard with ST",
+                "x\u{1b}]52;c;ZXZpbA==\u{1b}\\y",
+                "xy",
+            ),
             ("cursor movement", "\u{1b}[2J\u{1b}[Hhome", "home"),
             ("C1 CSI", "\u{9b}1mbold", "bold"),
             ("newline and carriage return", "a\r\nb", "ab"),

@@ -310,7 +310,10 @@ mod tests {
 
     #[test]
     fn quantile_of_an_empty_histogram_is_none() {
-        assert_eq!(histogram_quantile(0.5, &[(10.0, 0.0), (f64::INFINITY, 0.0)]), None);
+        assert_eq!(
+            histogram_quantile(0.5, &[(10.0, 0.0), (f64::INFINITY, 0.0)]),
+            None
+        );
         assert_eq!(histogram_quantile(0.5, &[(10.0, 3.0)]), None);
         assert_eq!(histogram_quantile(0.5, &[]), None);
     }
@@ -323,11 +326,29 @@ mod tests {
 
     #[test]
     fn grpc_status_decides_the_class_of_grpc_requests() {
-        assert_eq!(ResponseClass::of(Protocol::Grpc, 200, Some(14)), ResponseClass::ServerError);
-        assert_eq!(ResponseClass::of(Protocol::Grpc, 200, Some(5)), ResponseClass::ClientError);
-        assert_eq!(ResponseClass::of(Protocol::Grpc, 200, Some(0)), ResponseClass::Success);
-        assert_eq!(ResponseClass::of(Protocol::Http, 0, None), ResponseClass::NoResponse);
-        assert_eq!(ResponseClass::of(Protocol::Http, 503, None), ResponseClass::ServerError);
-        assert_eq!(ResponseClass::of(Protocol::Http, 404, None), ResponseClass::ClientError);
+        assert_eq!(
+            ResponseClass::of(Protocol::Grpc, 200, Some(14)),
+            ResponseClass::ServerError
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Grpc, 200, Some(5)),
+            ResponseClass::ClientError
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Grpc, 200, Some(0)),
+            ResponseClass::Success
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Http, 0, None),
+            ResponseClass::NoResponse
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Http, 503, None),
+            ResponseClass::ServerError
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Http, 404, None),
+            ResponseClass::ClientError
+        );
     }
 }

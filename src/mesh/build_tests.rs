@@ -1,0 +1,412 @@
+use super::*;
+use crate::mesh::inventory::{ServiceInfo, WorkloadInfo, WorkloadKind};
+
+const BUCKETS_MS: [f64; 6] = [5.0, 10.0, 25.0, 50.0, 100.0, f64::INFINITY];
+
+fn peer(ns: &str, app: &str, version: &str) -> PeerLabels {
+    PeerLabels::workload(ns, app, version)
+}
+
+fn gateway() -> PeerLabels {
+    PeerLabels {
+        cluster: "Kubernetes".into(),
+        namespace: "istio-system".into(),
+        workload: "istio-ingressgateway".into(),
+        app: "istio-ingressgateway".into(),
+        version: UNKNOWN.into(),
+    }
+}
+
+fn requests(labels: SampleLabels, rate: f64) -> TrafficSample {
+    TrafficSample {
+        kind: SampleKind::Requests,
+        labels,
+        rate_per_s: rate,
+    }
+}
+
+fn with(mut labels: SampleLabels, edit: impl FnOnce(&mut SampleLabels)) -> SampleLabels {
+    edit(&mut labels);
+    labels
+}
+
+fn from_destination(labels: SampleLabels, security: SecurityPolicy) -> SampleLabels {
+    with(labels, |l| {
+        l.reporter = Reporter::Destination;
+        l.security = security;
+    })
+}
+
+fn workload_graph(samples: &[TrafficSample]) -> MeshGraph {
+    build_graph(
+        samples,
+        &Inventory::default(),
+        &GraphOptions {
+            graph_type: GraphType::Workload,
+            ..Default::default()
+        },
+    )
+}
+
+fn edge_between<'g>(graph: &'g MeshGraph, from: &str, to: &str) -> &'g ServiceEdge {
+    let from = graph
+        .node_index(&NodeKey(from.into()))
+        .unwrap_or_else(|| panic!("no node {from}"));
+    let to = graph
+        .node_index(&NodeKey(to.into()))
+        .unwrap_or_else(|| panic!("no node {to}"));
+    let edge = graph
+        .graph
+        .find_edge(from, to)
+        .unwrap_or_else(|| panic!("no edge {from:?}->{to:?}"));
+    &graph.graph[edge]
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+const PRODUCTPAGE: &str = "wl/Kubernetes/bookinfo/productpage-v1";
+const REVIEWS_SVC: &str = "svc/Kubernetes/bookinfo/reviews";
+const REVIEWS_V2: &str = "wl/Kubernetes/bookinfo/reviews-v2";
+
+fn productpage_to_reviews_v2() -> SampleLabels {
+    SampleLabels::between(
+        peer("bookinfo", "productpage", "v1"),
+        peer("bookinfo", "reviews", "v2"),
+        "reviews.bookinfo.svc.cluster.local",
+    )
+}
+
+#[test]
+fn rates_reported_by_both_proxies_are_counted_once() {
+    let ok = productpage_to_reviews_v2();
+    let samples = [
+        requests(ok.clone(), 3.2),
+        requests(from_destination(ok, SecurityPolicy::MutualTls), 3.2),
+    ];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
+    assert!(close(edge.rps(), 3.2), "rps {}", edge.rps());
+    assert!(close(
+        edge_between(&graph, PRODUCTPAGE, REVIEWS_SVC).rps(),
+        3.2
+    ));
+}
+
+#[test]
+fn requests_rejected_by_the_client_proxy_count_as_errors_of_the_edge() {
+    let ok = productpage_to_reviews_v2();
+    let overflow = with(ok.clone(), |l| {
+        l.response_code = 503;
+        l.response_flags = "UO".into();
+    });
+    let samples = [
+        requests(ok.clone(), 3.2),
+        requests(from_destination(ok, SecurityPolicy::MutualTls), 3.2),
+        requests(overflow, 0.4),
+    ];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
+    assert!(close(edge.rps(), 3.6));
+    assert!(close(edge.requests.server_5xx, 0.4));
+    assert!((edge.requests.server_error_pct() - 100.0 * 0.4 / 3.6).abs() < 1e-9);
+    assert_eq!(
+        edge.health,
+        Health::Failure,
+        "11.1 % 5xx is at or above 10 %"
+    );
+}
+
+#[test]
+fn error_rates_are_split_into_client_server_and_no_response() {
+    let base = productpage_to_reviews_v2();
+    let samples = [
+        requests(base.clone(), 90.0),
+        requests(with(base.clone(), |l| l.response_code = 404), 5.0),
+        requests(with(base.clone(), |l| l.response_code = 500), 3.0),
+        requests(
+            with(base, |l| {
+                l.response_code = 0;
+                l.response_flags = "DC".into();
+            }),
+            2.0,
+        ),
+    ];
+    let graph = workload_graph(&samples);
+    let split = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2).requests;
+    assert!(close(split.total, 100.0));
+    assert!(close(split.client_4xx, 5.0));
+    assert!(close(split.server_5xx, 3.0));
+    assert!(close(split.no_response, 2.0));
+    assert!(close(split.server_error_pct(), 5.0));
+    assert!(close(split.error_pct(), 10.0));
+}
+
+#[test]
+fn latency_percentiles_come_from_the_histogram_buckets() {
+    let base = productpage_to_reviews_v2();
+    // 10 req/s: 5 under 10 ms, 4 more under 50 ms, 1 more under 100 ms.
+    let cumulative = [0.0, 5.0, 5.0, 9.0, 10.0, 10.0];
+    let mut samples = vec![requests(base.clone(), 10.0)];
+    for (le, rate) in BUCKETS_MS.iter().zip(cumulative) {
+        samples.push(TrafficSample {
+            kind: SampleKind::DurationBucket { le_ms: *le },
+            labels: base.clone(),
+            rate_per_s: rate,
+        });
+    }
+    let graph = workload_graph(&samples);
+    let latency = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2)
+        .latency
+        .unwrap();
+    assert!(close(latency.p50_ms, 10.0), "p50 {}", latency.p50_ms);
+    assert!(close(latency.p95_ms, 75.0), "p95 {}", latency.p95_ms);
+    assert!(close(latency.p99_ms, 95.0), "p99 {}", latency.p99_ms);
+}
+
+#[test]
+fn mtls_share_is_read_from_the_destination_reports() {
+    let base = productpage_to_reviews_v2();
+    let samples = [
+        requests(base.clone(), 4.0),
+        requests(
+            from_destination(base.clone(), SecurityPolicy::MutualTls),
+            3.0,
+        ),
+        requests(
+            from_destination(with(base, |l| l.response_code = 201), SecurityPolicy::None),
+            1.0,
+        ),
+    ];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
+    assert!(close(edge.mtls_share.unwrap(), 0.75));
+    assert!(
+        close(edge.rps(), 5.0),
+        "source 4.0 + destination-only 201s 1.0"
+    );
+}
+
+#[test]
+fn callers_without_a_sidecar_become_the_unknown_node() {
+    let labels = from_destination(
+        SampleLabels::between(
+            PeerLabels::unknown(),
+            peer("bookinfo", "productpage", "v1"),
+            "productpage.bookinfo.svc.cluster.local",
+        ),
+        SecurityPolicy::None,
+    );
+    let graph = workload_graph(&[requests(labels, 0.2)]);
+    let unknown = graph.node_index(&NodeKey("unknown".into())).unwrap();
+    assert_eq!(graph.graph[unknown].kind, NodeKind::UnknownSource);
+    let edge = edge_between(&graph, "unknown", "svc/Kubernetes/bookinfo/productpage");
+    assert!(close(edge.rps(), 0.2));
+    assert_eq!(edge.mtls_share, Some(0.0));
+}
+
+#[test]
+fn graph_types_choose_the_node_identity() {
+    let samples = [
+        requests(productpage_to_reviews_v2(), 1.0),
+        requests(
+            SampleLabels::between(
+                peer("bookinfo", "productpage", "v1"),
+                peer("bookinfo", "reviews", "v3"),
+                "reviews.bookinfo.svc.cluster.local",
+            ),
+            1.0,
+        ),
+    ];
+    let cases = [
+        (
+            GraphType::Workload,
+            vec![
+                "svc/Kubernetes/bookinfo/reviews",
+                "wl/Kubernetes/bookinfo/productpage-v1",
+                "wl/Kubernetes/bookinfo/reviews-v2",
+                "wl/Kubernetes/bookinfo/reviews-v3",
+            ],
+        ),
+        (
+            GraphType::VersionedApp,
+            vec![
+                "svc/Kubernetes/bookinfo/reviews",
+                "va/Kubernetes/bookinfo/productpage/v1",
+                "va/Kubernetes/bookinfo/reviews/v2",
+                "va/Kubernetes/bookinfo/reviews/v3",
+            ],
+        ),
+        (
+            GraphType::App,
+            vec![
+                "app/Kubernetes/bookinfo/productpage",
+                "app/Kubernetes/bookinfo/reviews",
+                "svc/Kubernetes/bookinfo/reviews",
+            ],
+        ),
+        (
+            GraphType::Service,
+            vec![
+                "app/Kubernetes/bookinfo/productpage",
+                "svc/Kubernetes/bookinfo/reviews",
+            ],
+        ),
+    ];
+    for (graph_type, expected) in cases {
+        let graph = build_graph(
+            &samples,
+            &Inventory::default(),
+            &GraphOptions {
+                graph_type,
+                ..Default::default()
+            },
+        );
+        let mut keys: Vec<String> = graph.nodes().map(|(_, n)| n.key.0.clone()).collect();
+        keys.sort();
+        assert_eq!(keys, expected, "{graph_type:?}");
+    }
+}
+
+#[test]
+fn gateways_and_external_hosts_get_their_own_kinds() {
+    let inventory = Inventory {
+        services: vec![ServiceInfo {
+            cluster: "Kubernetes".into(),
+            namespace: "shop".into(),
+            name: "api.payments.example.com".into(),
+            host: "api.payments.example.com".into(),
+            external: true,
+        }],
+        workloads: vec![WorkloadInfo {
+            cluster: "Kubernetes".into(),
+            namespace: "istio-system".into(),
+            name: "istio-ingressgateway".into(),
+            kind: WorkloadKind::Deployment,
+            app: None,
+            version: None,
+            sidecar_injected: true,
+            gateway: Some(GatewayRole::Ingress),
+            pods_ready: 1,
+            pods_desired: 1,
+        }],
+        ..Default::default()
+    };
+    let samples = [
+        requests(
+            SampleLabels::between(
+                gateway(),
+                peer("bookinfo", "productpage", "v1"),
+                "productpage.bookinfo.svc.cluster.local",
+            ),
+            10.0,
+        ),
+        requests(
+            SampleLabels::between(
+                peer("shop", "payment", "v1"),
+                PeerLabels::unknown(),
+                "api.payments.example.com",
+            ),
+            2.0,
+        ),
+    ];
+    let graph = build_graph(&samples, &inventory, &GraphOptions::default());
+    let kind_of = |key: &str| graph.graph[graph.node_index(&NodeKey(key.into())).unwrap()].kind;
+    assert_eq!(
+        kind_of("wl/Kubernetes/istio-system/istio-ingressgateway"),
+        NodeKind::IngressGateway
+    );
+    assert_eq!(kind_of("ext/api.payments.example.com"), NodeKind::External);
+    assert!(close(
+        edge_between(
+            &graph,
+            "va/Kubernetes/shop/payment/v1",
+            "ext/api.payments.example.com"
+        )
+        .rps(),
+        2.0
+    ));
+}
+
+#[test]
+fn tcp_edges_carry_bytes_per_second_in_both_directions() {
+    let labels = with(
+        SampleLabels::between(
+            peer("shop", "cart", "v1"),
+            peer("shop", "redis-cart", "v1"),
+            "redis-cart.shop.svc.cluster.local",
+        ),
+        |l| {
+            l.protocol = Protocol::Tcp;
+            l.response_code = 0;
+        },
+    );
+    let samples = [
+        TrafficSample {
+            kind: SampleKind::TcpSentBytes,
+            labels: labels.clone(),
+            rate_per_s: 1000.0,
+        },
+        TrafficSample {
+            kind: SampleKind::TcpReceivedBytes,
+            labels: labels.clone(),
+            rate_per_s: 200.0,
+        },
+        TrafficSample {
+            kind: SampleKind::TcpSentBytes,
+            labels: from_destination(labels, SecurityPolicy::MutualTls),
+            rate_per_s: 1000.0,
+        },
+    ];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(
+        &graph,
+        "svc/Kubernetes/shop/redis-cart",
+        "wl/Kubernetes/shop/redis-cart-v1",
+    );
+    assert_eq!(edge.protocol, Protocol::Tcp);
+    assert!(close(edge.tcp_bytes_per_s, 1200.0));
+    assert_eq!(edge.health, Health::Healthy);
+    assert_eq!(edge.mtls_share, Some(1.0));
+}
+
+#[test]
+fn node_health_follows_inbound_errors() {
+    let base = productpage_to_reviews_v2();
+    let samples = [
+        requests(base.clone(), 95.0),
+        requests(with(base, |l| l.response_code = 503), 5.0),
+    ];
+    let graph = workload_graph(&samples);
+    let reviews = graph.node_index(&NodeKey(REVIEWS_V2.into())).unwrap();
+    assert_eq!(graph.graph[reviews].health, Health::Degraded);
+    let productpage = graph.node_index(&NodeKey(PRODUCTPAGE.into())).unwrap();
+    assert_eq!(
+        graph.graph[productpage].health,
+        Health::Degraded,
+        "no inbound: judged by outbound"
+    );
+}
+
+#[test]
+fn escape_sequences_in_labels_never_reach_node_names() {
+    let labels = SampleLabels::between(
+        peer("bookinfo", "productpage", "v1"),
+        peer("bookinfo", "evil\u{1b}]0;owned\u{7}", "v1"),
+        "evil.bookinfo.svc.cluster.local",
+    );
+    let graph = workload_graph(&[requests(labels, 1.0)]);
+    assert!(graph
+        .nodes()
+        .all(|(_, n)| !n.name.contains('\u{1b}') && !n.name.contains('\u{7}')));
+}
+
+#[test]
+fn malformed_rates_are_ignored() {
+    let graph = workload_graph(&[
+        requests(productpage_to_reviews_v2(), f64::NAN),
+        requests(productpage_to_reviews_v2(), -1.0),
+    ]);
+    assert_eq!(graph.edge_count(), 0);
+}
