@@ -370,7 +370,7 @@ impl Builder<'_> {
     fn finish(mut self, thresholds: &HealthThresholds) -> MeshGraph {
         // Sort so that edge indices do not depend on hash order.
         let mut edges: Vec<_> = self.edges.into_iter().collect();
-        edges.sort_by(|a, b| (a.0 .0, a.0 .1, a.0 .2).cmp(&(b.0 .0, b.0 .1, b.0 .2)));
+        edges.sort_by_key(|(key, _)| *key);
         for ((from, to, protocol), accumulator) in edges {
             let edge = accumulator.finish(protocol, thresholds);
             if let Some(node) = self.graph.graph.node_weight_mut(from) {
