@@ -1,1 +1,171 @@
 //! Terminal set-up and restore, the event loop and the effect runner: the only module that wires the others.
+
+mod input;
+mod terminal;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use tokio::sync::mpsc;
+
+use crate::app::{update, Effect, Msg, State};
+use crate::cli::{Cli, ColorArg, Command, DemoArgs};
+use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
+use crate::mesh::GraphOptions;
+use crate::source::demo::{DemoOptions, DemoSource, FROZEN_START_UNIX_S};
+use crate::source::{MeshSource, SourceCommand};
+use crate::ui::{self, Chrome};
+
+pub use input::translate_key;
+pub use terminal::TerminalGuard;
+
+/// How often the status bar's age is re-checked (it redraws only when the text changes).
+const CLOCK_TICK: Duration = Duration::from_secs(1);
+
+pub fn run(cli: Cli) -> Result<()> {
+    // Config errors are reported before the terminal is touched.
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Demo(args) => {
+            let (source, clock) = demo_source(&args)?;
+            run_tui(Box::new(source), config, clock)
+        }
+    }
+}
+
+pub fn load_config(cli: &Cli) -> Result<LoadedConfig> {
+    let display = &cli.display;
+    let options = ConfigOptions {
+        config_dir: display.config_dir.clone(),
+        theme: display.theme.clone(),
+        keymap: display.keymap.clone(),
+        color: display.color.map(|c| match c {
+            ColorArg::Auto => ColorChoice::Auto,
+            ColorArg::Truecolor => ColorChoice::TrueColor,
+            ColorArg::Ansi256 => ColorChoice::Ansi256,
+            ColorArg::Ansi16 => ColorChoice::Ansi16,
+            ColorArg::Never => ColorChoice::Never,
+        }),
+        ascii: display.ascii.then_some(true),
+    };
+    config::load(&options, &|name| std::env::var(name).ok()).context("loading the configuration")
+}
+
+/// Where "now" comes from: the wall clock, or a fixed instant for reproducible runs.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    Wall,
+    Frozen(f64),
+}
+
+impl Clock {
+    pub fn now_unix_s(self) -> f64 {
+        match self {
+            Clock::Wall => SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or(0.0),
+            Clock::Frozen(at) => at,
+        }
+    }
+}
+
+fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
+    if !(args.refresh.is_finite() && (0.1..=3600.0).contains(&args.refresh)) {
+        bail!("--refresh must be between 0.1 and 3600 seconds, got {}", args.refresh);
+    }
+    let clock = if args.frozen_clock { Clock::Frozen(FROZEN_START_UNIX_S) } else { Clock::Wall };
+    let seed = args.seed.unwrap_or_else(|| Clock::Wall.now_unix_s() as u64);
+    let options = DemoOptions {
+        seed,
+        services: args.services.map(|n| n as usize),
+        tick: Duration::from_secs_f64(args.refresh),
+        start_unix_s: clock.now_unix_s(),
+        ..DemoOptions::default()
+    };
+    Ok((DemoSource::new(options), clock))
+}
+
+fn run_tui(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(event_loop(source, config, clock))
+}
+
+async fn event_loop(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> Result<()> {
+    let graph_options = GraphOptions { thresholds: config.health, ..GraphOptions::default() };
+    let mut state = State::new(source.describe(), graph_options, clock.now_unix_s());
+    let chrome = Chrome { theme: &config.theme, keymap: &config.keymap, ascii: config.ascii };
+
+    let (source_events, mut from_source) = mpsc::channel(16);
+    let (to_source, source_commands) = mpsc::channel(16);
+    let source_task = tokio::spawn(source.run(source_events, source_commands));
+
+    let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
+    let mut from_input = input::spawn_reader();
+    let mut signals = terminal::Signals::new().context("installing signal handlers")?;
+    let mut clock_tick = tokio::time::interval(CLOCK_TICK);
+    clock_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    let (width, height) = terminal.size()?;
+    update(&mut state, Msg::Resize { width, height });
+    terminal.draw(|frame| ui::draw(frame, &state, &chrome))?;
+
+    let result = loop {
+        let msgs: Vec<Msg> = tokio::select! {
+            event = from_input.recv() => match event {
+                Some(Ok(event)) => translate_event(&state, &config, event),
+                Some(Err(error)) => break Err(error).context("reading the terminal"),
+                None => break Ok(()),
+            },
+            event = from_source.recv() => match event {
+                Some(event) => vec![Msg::Source(event)],
+                None => Vec::new(),
+            },
+            _ = clock_tick.tick() => match clock {
+                Clock::Wall => vec![Msg::Tick { now_unix_s: clock.now_unix_s() }],
+                Clock::Frozen(_) => Vec::new(),
+            },
+            _ = signals.next() => break Ok(()),
+        };
+        let mut redraw = false;
+        let mut quit = false;
+        for msg in msgs {
+            let outcome = update(&mut state, msg);
+            redraw |= outcome.redraw;
+            for effect in outcome.effects {
+                match effect {
+                    Effect::Quit => quit = true,
+                    Effect::Source(command) => send_command(&to_source, command),
+                }
+            }
+        }
+        if quit {
+            break Ok(());
+        }
+        if redraw {
+            terminal.draw(|frame| ui::draw(frame, &state, &chrome))?;
+        }
+    };
+    source_task.abort();
+    terminal.restore();
+    result
+}
+
+fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand) {
+    // A full queue means the source is busy with earlier requests; dropping a refresh is fine.
+    let _ = to_source.try_send(command);
+}
+
+fn translate_event(state: &State, config: &LoadedConfig, event: crossterm::event::Event) -> Vec<Msg> {
+    use crossterm::event::{Event, KeyEventKind};
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            translate_key(state, &config.keymap, &key).into_iter().collect()
+        }
+        Event::Resize(width, height) => vec![Msg::Resize { width, height }],
+        _ => Vec::new(),
+    }
+}

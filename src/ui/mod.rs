@@ -1,1 +1,63 @@
 //! Draws `&State` with ratatui; owns no data. Imports `app`, `layout`, `config`, `mesh`.
+
+mod canvas;
+pub mod glyphs;
+mod views;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use crate::app::{Mode, Overlay, State};
+use crate::config::{KeyContext, Keymap, Theme};
+
+/// What drawing needs besides the state: the look and the keys, fixed for a session.
+pub struct Chrome<'a> {
+    pub theme: &'a Theme,
+    pub keymap: &'a Keymap,
+    /// Draw with ASCII only (no UTF-8 locale, or `--ascii`).
+    pub ascii: bool,
+}
+
+impl Chrome<'_> {
+    pub fn key_context(&self, state: &State) -> KeyContext {
+        key_context(state)
+    }
+}
+
+/// The keymap section that applies in the state's current mode.
+pub fn key_context(state: &State) -> KeyContext {
+    match (state.overlay, state.mode) {
+        (Some(Overlay::Help { .. }), _) => KeyContext::Help,
+        (None, Mode::EdgeTable) => KeyContext::EdgeTable,
+        (None, Mode::Topology) => KeyContext::Topology,
+    }
+}
+
+/// Draws the whole screen. Pure: reads `state`, changes nothing.
+pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
+    let area = frame.area();
+    if state.too_small() {
+        views::too_small(frame, area, chrome);
+        return;
+    }
+    let header = Rect { height: 1, ..area };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    let footer = Rect {
+        y: area.y + area.height.saturating_sub(1),
+        height: 1,
+        ..area
+    };
+    views::header(frame, header, state, chrome);
+    match state.mode {
+        Mode::Topology => views::topology(frame, body, state, chrome),
+        Mode::EdgeTable => views::edge_table(frame, body, state, chrome),
+    }
+    views::status_bar(frame, footer, state, chrome);
+    if let Some(Overlay::Help { scroll }) = state.overlay {
+        views::help(frame, body, scroll, state, chrome);
+    }
+}

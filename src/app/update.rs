@@ -1,0 +1,376 @@
+//! `update(&mut State, Msg) -> Outcome`: the only place state changes.
+
+use std::collections::BTreeSet;
+
+use super::action::Action;
+use super::edge_table::{self, EdgeTableState};
+use super::effect::Effect;
+use super::format;
+use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
+use super::topology::TopologyView;
+use crate::layout::{neighbour_in_direction, Direction};
+use crate::mesh::{build_graph, NodeKey};
+use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
+
+/// Keys that edit the find query; they bypass the keymap while a find is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindKey {
+    Char(char),
+    Backspace,
+    /// Keep the selection and close the find line.
+    Accept,
+    /// Restore the selection from before the find.
+    Cancel,
+    NextMatch,
+    PreviousMatch,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Action(Action),
+    Find(FindKey),
+    Source(SourceEvent),
+    /// The clock moved; `now_unix_s` is the new time.
+    Tick { now_unix_s: f64 },
+    Resize { width: u16, height: u16 },
+}
+
+/// What an update asks for: effects to run, and whether the screen must be redrawn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub effects: Vec<Effect>,
+    pub redraw: bool,
+}
+
+impl Outcome {
+    fn redraw() -> Self {
+        Outcome { effects: Vec::new(), redraw: true }
+    }
+
+    fn effect(effect: Effect) -> Self {
+        Outcome { effects: vec![effect], redraw: true }
+    }
+}
+
+/// How far one pan step moves, in cells.
+const PAN_STEP_COLUMNS: i32 = 8;
+const PAN_STEP_ROWS: i32 = 4;
+
+pub fn update(state: &mut State, msg: Msg) -> Outcome {
+    match msg {
+        Msg::Action(action) => on_action(state, action),
+        Msg::Find(key) => on_find_key(state, key),
+        Msg::Source(SourceEvent::Snapshot(snapshot)) => {
+            apply_snapshot(state, &snapshot);
+            Outcome::redraw()
+        }
+        Msg::Source(SourceEvent::Status(health)) => {
+            let changed = state.source_health != health;
+            state.notice = match &health {
+                SourceHealth::Ok => None,
+                SourceHealth::Failing(message) => Some(message.clone()),
+            };
+            state.source_health = health;
+            Outcome { effects: Vec::new(), redraw: changed }
+        }
+        Msg::Tick { now_unix_s } => {
+            // Redraw only when the age the status bar shows actually changes.
+            let before = state.data_age_s().map(format::age);
+            state.now_unix_s = now_unix_s;
+            let after = state.data_age_s().map(format::age);
+            Outcome { effects: Vec::new(), redraw: before != after }
+        }
+        Msg::Resize { width, height } => {
+            state.screen_width = width;
+            state.screen_height = height;
+            state.viewport.width = width;
+            state.viewport.height = height.saturating_sub(HEADER_ROWS + FOOTER_ROWS);
+            clamp_viewport(state);
+            reveal_selection(state);
+            Outcome::redraw()
+        }
+    }
+}
+
+/// Folds a new snapshot into the state: rebuilds the graph, keeps the selection and the
+/// layout where it can, and records the data's time.
+pub fn apply_snapshot(state: &mut State, snapshot: &MeshSnapshot) {
+    state.graph = build_graph(&snapshot.samples, &snapshot.inventory, &state.graph_options);
+    state.data_taken_at = Some(snapshot.taken_at_unix_s);
+    state.window = snapshot.window;
+    state.source_health = SourceHealth::Ok;
+    state.notice = None;
+    let mut namespaces: BTreeSet<String> =
+        snapshot.inventory.namespaces.iter().map(|n| n.name.clone()).collect();
+    namespaces.extend(
+        state.graph.nodes().map(|(_, n)| n.namespace.clone()).filter(|n| n != "unknown"),
+    );
+    state.namespaces = namespaces.into_iter().collect();
+    if state.selection.as_ref().is_some_and(|key| state.graph.node_index(key).is_none()) {
+        state.selection = None;
+        state.focus_hops = None;
+    }
+    relayout(state);
+}
+
+fn relayout(state: &mut State) {
+    let filter = state.visible_filter();
+    state.view = TopologyView::build(&state.graph, &filter, Some(&state.view));
+    if state.selected_index().is_none() {
+        state.selection = state
+            .view
+            .reading_order()
+            .first()
+            .and_then(|i| state.view.nodes.get(*i))
+            .and_then(|n| state.graph.node(*n))
+            .map(|n| n.key.clone());
+    }
+    let rows = state.view.edges.len();
+    state.table.selected = state.table.selected.min(rows.saturating_sub(1));
+    clamp_viewport(state);
+    reveal_selection(state);
+}
+
+fn clamp_viewport(state: &mut State) {
+    let (w, h) = (state.view.layout.width, state.view.layout.height);
+    state.viewport.pan(0, 0, w, h);
+}
+
+fn reveal_selection(state: &mut State) {
+    if let Some(rect) = state.selected_index().and_then(|i| state.node_rect(i)) {
+        let (w, h) = (state.view.layout.width, state.view.layout.height);
+        state.viewport.ensure_visible(rect, w, h);
+    }
+}
+
+fn select_index(state: &mut State, index: usize) {
+    if let Some(node) = state.view.nodes.get(index).and_then(|n| state.graph.node(*n)) {
+        state.selection = Some(node.key.clone());
+        if state.focus_hops.is_some() {
+            relayout(state);
+        } else {
+            reveal_selection(state);
+        }
+    }
+}
+
+fn on_action(state: &mut State, action: Action) -> Outcome {
+    if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+        match action {
+            Action::Back | Action::ShowHelp => state.overlay = None,
+            Action::SelectDown | Action::PanDown => *scroll = scroll.saturating_add(1),
+            Action::SelectUp | Action::PanUp => *scroll = scroll.saturating_sub(1),
+            Action::PageDown => *scroll = scroll.saturating_add(10),
+            Action::PageUp => *scroll = scroll.saturating_sub(10),
+            Action::Quit => return Outcome::effect(Effect::Quit),
+            _ => return Outcome::default(),
+        }
+        return Outcome::redraw();
+    }
+    match action {
+        Action::Quit => Outcome::effect(Effect::Quit),
+        Action::ShowHelp => {
+            state.overlay = Some(Overlay::Help { scroll: 0 });
+            Outcome::redraw()
+        }
+        Action::Back => {
+            if state.focus_hops.is_some() {
+                state.focus_hops = None;
+                relayout(state);
+            } else if state.mode == Mode::EdgeTable {
+                state.mode = Mode::Topology;
+            } else if state.namespace_filter.is_some() {
+                state.namespace_filter = None;
+                relayout(state);
+            } else {
+                return Outcome::default();
+            }
+            Outcome::redraw()
+        }
+        Action::Refresh => Outcome::effect(Effect::Source(SourceCommand::RefreshNow)),
+        Action::TogglePause => {
+            state.paused = !state.paused;
+            Outcome::effect(Effect::Source(SourceCommand::SetPaused(state.paused)))
+        }
+        Action::ToggleEdgeTable => {
+            state.mode = match state.mode {
+                Mode::Topology => Mode::EdgeTable,
+                Mode::EdgeTable => Mode::Topology,
+            };
+            Outcome::redraw()
+        }
+        Action::CycleNamespace => {
+            state.namespace_filter = next_namespace(&state.namespaces, state.namespace_filter.as_deref());
+            relayout(state);
+            Outcome::redraw()
+        }
+        Action::Find => {
+            state.find = Some(FindState { query: String::new(), before: state.selection.clone() });
+            Outcome::redraw()
+        }
+        Action::ToggleFocus => {
+            state.focus_hops = match state.focus_hops {
+                Some(_) => None,
+                None if state.selection.is_some() => Some(DEFAULT_FOCUS_HOPS),
+                None => None,
+            };
+            relayout(state);
+            Outcome::redraw()
+        }
+        Action::WidenFocus | Action::NarrowFocus => {
+            let Some(hops) = state.focus_hops else { return Outcome::default() };
+            state.focus_hops = Some(if action == Action::WidenFocus {
+                hops.saturating_add(1).min(9)
+            } else {
+                hops.saturating_sub(1).max(1)
+            });
+            relayout(state);
+            Outcome::redraw()
+        }
+        Action::CycleSort => {
+            state.table.sort = state.table.sort.next();
+            state.table.selected = 0;
+            Outcome::redraw()
+        }
+        Action::ReverseSort => {
+            state.table.reversed = !state.table.reversed;
+            state.table.selected = 0;
+            Outcome::redraw()
+        }
+        Action::SelectLeft | Action::SelectRight | Action::SelectUp | Action::SelectDown => {
+            if state.mode == Mode::EdgeTable {
+                return move_table_selection(state, action);
+            }
+            move_selection(state, action)
+        }
+        Action::PageUp | Action::PageDown => {
+            if state.mode == Mode::EdgeTable {
+                return move_table_selection(state, action);
+            }
+            let rows = i32::from(state.viewport.height.max(1));
+            pan(state, 0, if action == Action::PageDown { rows } else { -rows })
+        }
+        Action::PanLeft => pan(state, -PAN_STEP_COLUMNS, 0),
+        Action::PanRight => pan(state, PAN_STEP_COLUMNS, 0),
+        Action::PanUp => pan(state, 0, -PAN_STEP_ROWS),
+        Action::PanDown => pan(state, 0, PAN_STEP_ROWS),
+        Action::CenterSelection => {
+            if let Some(rect) = state.selected_index().and_then(|i| state.node_rect(i)) {
+                let (w, h) = (state.view.layout.width, state.view.layout.height);
+                state.viewport.center_on(rect, w, h);
+            }
+            Outcome::redraw()
+        }
+    }
+}
+
+fn pan(state: &mut State, dx: i32, dy: i32) -> Outcome {
+    let (w, h) = (state.view.layout.width, state.view.layout.height);
+    state.viewport.pan(dx, dy, w, h);
+    Outcome::redraw()
+}
+
+fn move_selection(state: &mut State, action: Action) -> Outcome {
+    let Some(from) = state.selected_index() else {
+        if let Some(first) = state.view.reading_order().first().copied() {
+            select_index(state, first);
+        }
+        return Outcome::redraw();
+    };
+    let direction = match action {
+        Action::SelectLeft => Direction::Left,
+        Action::SelectRight => Direction::Right,
+        Action::SelectUp => Direction::Up,
+        _ => Direction::Down,
+    };
+    match neighbour_in_direction(&state.view.layout, from, direction, &|_| true) {
+        Some(next) => {
+            select_index(state, next);
+            Outcome::redraw()
+        }
+        None => Outcome::default(),
+    }
+}
+
+fn move_table_selection(state: &mut State, action: Action) -> Outcome {
+    let rows = state.view.edges.len();
+    if rows == 0 {
+        return Outcome::default();
+    }
+    let page = usize::from(state.viewport.height.saturating_sub(1).max(1));
+    let selected = state.table.selected;
+    state.table.selected = match action {
+        Action::SelectUp => selected.saturating_sub(1),
+        Action::SelectDown => (selected + 1).min(rows - 1),
+        Action::PageUp => selected.saturating_sub(page),
+        Action::PageDown => (selected + page).min(rows - 1),
+        _ => selected,
+    };
+    Outcome::redraw()
+}
+
+fn next_namespace(namespaces: &[String], current: Option<&str>) -> Option<String> {
+    match current {
+        None => namespaces.first().cloned(),
+        Some(current) => {
+            let position = namespaces.iter().position(|n| n == current)?;
+            namespaces.get(position + 1).cloned()
+        }
+    }
+}
+
+fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
+    let Some(find) = &mut state.find else { return Outcome::default() };
+    match key {
+        FindKey::Char(c) => find.query.push(c),
+        FindKey::Backspace => {
+            find.query.pop();
+        }
+        FindKey::Accept => {
+            state.find = None;
+            return Outcome::redraw();
+        }
+        FindKey::Cancel => {
+            let before = find.before.clone();
+            state.find = None;
+            if let Some(index) = before.and_then(|key| state.view.index_of(&state.graph, &key)) {
+                select_index(state, index);
+            }
+            return Outcome::redraw();
+        }
+        FindKey::NextMatch | FindKey::PreviousMatch => {
+            let matches = state.find_matches();
+            if matches.is_empty() {
+                return Outcome::default();
+            }
+            let current = state.selected_index().and_then(|s| matches.iter().position(|m| *m == s));
+            let next = match (key, current) {
+                (FindKey::NextMatch, Some(i)) => (i + 1) % matches.len(),
+                (FindKey::PreviousMatch, Some(i)) => (i + matches.len() - 1) % matches.len(),
+                _ => 0,
+            };
+            select_index(state, matches[next]);
+            return Outcome::redraw();
+        }
+    }
+    if let Some(first) = state.find_matches().first().copied() {
+        select_index(state, first);
+    }
+    Outcome::redraw()
+}
+
+/// The selected edge table row's source node, for jumping back to the graph.
+pub fn table_rows(state: &State) -> Vec<edge_table::EdgeRow> {
+    edge_table::rows(&state.graph, &state.view, &state.table)
+}
+
+/// The node a key names, if it is on screen.
+pub fn is_visible(state: &State, key: &NodeKey) -> bool {
+    state.view.index_of(&state.graph, key).is_some()
+}
+
+impl EdgeTableState {
+    pub fn sort_label(&self) -> String {
+        format!("{}{}", self.sort.label(), if self.reversed { " ↑" } else { " ↓" })
+    }
+}

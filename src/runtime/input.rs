@@ -1,0 +1,42 @@
+//! Terminal input: a reader thread, and key -> message translation through the keymap.
+
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use tokio::sync::mpsc;
+
+use crate::app::{Action, FindKey, Msg, State};
+use crate::config::{KeyPress, Keymap};
+use crate::ui::key_context;
+
+/// Reads terminal events on a thread of its own, since crossterm's `read` blocks.
+pub fn spawn_reader() -> mpsc::UnboundedReceiver<std::io::Result<Event>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || loop {
+        let event = crossterm::event::read();
+        let failed = event.is_err();
+        if tx.send(event).is_err() || failed {
+            break;
+        }
+    });
+    rx
+}
+
+/// The message a key press means in the current state.
+pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<Msg> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if ctrl && key.code == KeyCode::Char('c') {
+        return Some(Msg::Action(Action::Quit));
+    }
+    if state.find.is_some() {
+        return match key.code {
+            KeyCode::Char(c) if !ctrl => Some(Msg::Find(FindKey::Char(c))),
+            KeyCode::Backspace => Some(Msg::Find(FindKey::Backspace)),
+            KeyCode::Enter => Some(Msg::Find(FindKey::Accept)),
+            KeyCode::Esc => Some(Msg::Find(FindKey::Cancel)),
+            KeyCode::Tab | KeyCode::Down => Some(Msg::Find(FindKey::NextMatch)),
+            KeyCode::BackTab | KeyCode::Up => Some(Msg::Find(FindKey::PreviousMatch)),
+            _ => None,
+        };
+    }
+    let press = KeyPress::from_crossterm(key)?;
+    keymap.action_for(key_context(state), &press).map(Msg::Action)
+}

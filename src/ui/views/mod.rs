@@ -1,0 +1,25 @@
+//! One function per screen part.
+
+mod bars;
+mod edge_table;
+mod help;
+mod topology;
+
+pub use bars::{header, status_bar, too_small};
+pub use edge_table::edge_table;
+pub use help::help;
+pub use topology::topology;
+
+use ratatui::style::Style;
+
+use crate::config::{Slot, Theme};
+use crate::mesh::Health;
+
+pub fn health_style(theme: &Theme, health: Health) -> Style {
+    theme.style(match health {
+        Health::NoTraffic => Slot::HealthNone,
+        Health::Healthy => Slot::HealthOk,
+        Health::Degraded => Slot::HealthWarn,
+        Health::Failure => Slot::HealthFail,
+    })
+}

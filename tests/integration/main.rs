@@ -1,0 +1,9 @@
+//! The one integration test binary: screens, the binary in tmux, config errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cli;
+mod screens;
+mod tmux_demo;
