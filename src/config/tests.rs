@@ -420,3 +420,27 @@ fn locations_show_a_line_only_when_there_is_one() {
         "an offset past the end does not panic"
     );
 }
+
+#[test]
+fn every_truncation_of_the_built_in_files_loads_or_errors_without_panicking() {
+    // Cut-off and half-edited files are the most common bad input; none may panic.
+    let files = [
+        (
+            paths::KEYMAP_FILE,
+            include_str!("../../keymaps/default.toml"),
+        ),
+        (paths::THEME_FILE, include_str!("../../themes/dark.toml")),
+        (
+            paths::CONFIG_FILE,
+            "theme = \"light\"\ncolor = \"256\"\n[health]\nserver_error_degraded_pct = 1.0\n",
+        ),
+    ];
+    let dir = TempDir::new();
+    for (name, text) in files {
+        for (cut, _) in text.char_indices().step_by(7) {
+            dir.write(name, &text[..cut]);
+            let _ = load(&options_in(&dir), &env_of(&[]));
+        }
+        std::fs::remove_file(dir.path().join(name)).unwrap();
+    }
+}
