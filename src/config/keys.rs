@@ -180,10 +180,10 @@ impl FromStr for KeyPress {
             return Err(KeyParseError::MissingKey(prefix));
         }
         let code = parse_code(rest)?;
-        match code {
-            KeyCode::Char(' ') => {}
-            KeyCode::Char(_) if modifiers.shift => return Err(KeyParseError::ShiftedCharacter),
-            _ => {}
+        // from_crossterm drops SHIFT from every character, space included, so `S-` with a
+        // character could never match a key press.
+        if matches!(code, KeyCode::Char(_)) && modifiers.shift {
+            return Err(KeyParseError::ShiftedCharacter);
         }
         // Terminals send Shift-Tab as BackTab, so `S-tab` can only ever mean `backtab`.
         if matches!(code, KeyCode::Tab | KeyCode::BackTab) && modifiers.shift {
@@ -232,10 +232,11 @@ fn parse_code(text: &str) -> Result<KeyCode, KeyParseError> {
     if let Some(number) = lower.strip_prefix('f') {
         if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) {
             return match number.parse::<u32>() {
-                Ok(n) if (1..=u32::from(MAX_FUNCTION_KEY)).contains(&n) => {
-                    Ok(KeyCode::F(n.try_into().unwrap_or(MAX_FUNCTION_KEY)))
-                }
-                Ok(n) => Err(KeyParseError::FunctionKeyOutOfRange(n)),
+                Ok(n) => u8::try_from(n)
+                    .ok()
+                    .filter(|n| (1..=MAX_FUNCTION_KEY).contains(n))
+                    .map(KeyCode::F)
+                    .ok_or(KeyParseError::FunctionKeyOutOfRange(n)),
                 Err(_) => Err(KeyParseError::UnknownKey(text.to_string())),
             };
         }
@@ -529,6 +530,11 @@ mod tests {
             (
                 "space",
                 event(TermKeyCode::Char(' '), KeyModifiers::NONE),
+                Some("space"),
+            ),
+            (
+                "shift space drops shift",
+                event(TermKeyCode::Char(' '), KeyModifiers::SHIFT),
                 Some("space"),
             ),
             (
