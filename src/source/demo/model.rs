@@ -280,8 +280,14 @@ impl MeshModel {
     pub fn include_downstream_latency(&mut self) {
         let mut memo: Vec<Option<f64>> = vec![None; self.workloads.len()];
         let mut visiting = vec![false; self.workloads.len()];
+        let mut calls: Vec<Vec<usize>> = vec![Vec::new(); self.workloads.len()];
+        for (index, route) in self.routes.iter().enumerate() {
+            if let Some(list) = calls.get_mut(route.client) {
+                list.push(index);
+            }
+        }
         for index in 0..self.workloads.len() {
-            self.effective_median(index, &mut memo, &mut visiting);
+            self.effective_median(index, &calls, &mut memo, &mut visiting);
         }
         for route in &mut self.routes {
             for backend in &mut route.backends {
@@ -297,6 +303,7 @@ impl MeshModel {
     fn effective_median(
         &self,
         index: usize,
+        calls: &[Vec<usize>],
         memo: &mut Vec<Option<f64>>,
         visiting: &mut Vec<bool>,
     ) -> f64 {
@@ -313,14 +320,15 @@ impl MeshModel {
         }
         visiting[index] = true;
         let mut total = own;
-        for route in self.routes.iter().filter(|r| r.client == index) {
+        let own_routes = calls.get(index).map_or(&[][..], Vec::as_slice);
+        for route in own_routes.iter().filter_map(|&r| self.routes.get(r)) {
             let RouteLoad::PerInbound { calls_per_request } = route.load else {
                 continue;
             };
             let weight = route.total_weight().max(1) as f64;
             let mut expected = 0.0;
             for backend in &route.backends {
-                let median = self.effective_median(backend.index, memo, visiting);
+                let median = self.effective_median(backend.index, calls, memo, visiting);
                 expected += median * f64::from(backend.weight) / weight;
             }
             // Overhead of the two proxies on the hop.

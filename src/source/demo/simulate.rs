@@ -14,7 +14,9 @@ use super::model::{MeshModel, Route, RouteLoad, TcpExchange};
 use super::series::{lane_series, outcome_possible, Series, SeriesCounters};
 use super::{synthetic, topology, DemoError, DemoOptions};
 
-/// What one lane did in one step.
+/// What one lane did in one step. Window rates are recomputed from these with the route's
+/// current error and latency profiles, which is exact while those stay put; rules that
+/// change them (fault injection) will have to record which profile each step used.
 #[derive(Debug, Clone, Copy, Default)]
 struct LaneStep {
     requests: f64,
@@ -240,7 +242,15 @@ impl DemoMesh {
     /// Rates over the window for every series that has seen traffic, with the inventory.
     pub fn snapshot(&self) -> MeshSnapshot {
         let window_s = self.window_steps as f64 * self.tick_s;
-        let mut samples = Vec::new();
+        // Sized up front: at ten thousand workloads the samples take hundreds of megabytes,
+        // and growing the vector would copy them several times.
+        let capacity = self
+            .series
+            .iter()
+            .filter(|s| has_traffic(&s.counters))
+            .map(|s| samples_per_series(s.labels.protocol))
+            .sum();
+        let mut samples = Vec::with_capacity(capacity);
         let mut outcome_totals: Vec<f64> = Vec::new();
         for lane in &self.lanes {
             let Some(route) = self.model.routes.get(lane.route) else {
@@ -306,6 +316,14 @@ fn count(series: &mut Series, route: &Route, requests: f64) {
             }
             counters.duration_sum_ms += requests * series.mean_ms;
         }
+    }
+}
+
+fn samples_per_series(protocol: Protocol) -> usize {
+    match protocol {
+        Protocol::Tcp => 2,
+        // Requests, the finite buckets and +Inf.
+        _ => DURATION_BOUNDS_MS.len() + 2,
     }
 }
 

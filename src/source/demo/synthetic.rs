@@ -195,10 +195,11 @@ fn plan_calls(rng: &mut Rng, planned: &[PlannedService], layers: usize) -> Vec<(
         if lo >= hi {
             continue;
         }
+        // Mostly one or two callees: every extra one multiplies the series a snapshot holds.
         let fan_out = match rng.u32(0..100) {
-            0..=39 => 1,
-            40..=69 => 2,
-            70..=89 => 3,
+            0..=49 => 1,
+            50..=77 => 2,
+            78..=92 => 3,
             _ => 4,
         };
         let mut targets: Vec<usize> = Vec::with_capacity(fan_out);
@@ -250,7 +251,7 @@ fn add_route(
     let picked: Vec<(&str, u32)> = if to.protocol == Protocol::Tcp {
         Vec::new()
     } else {
-        let take = if rng.u32(0..100) < 70 { 1 } else { 2 };
+        let take = if rng.u32(0..100) < 85 { 1 } else { 2 };
         let start = rng.usize(0..to.operations.len().max(1));
         (0..take.min(to.operations.len()))
             .filter_map(|k| to.operations.get((start + k) % to.operations.len()))
@@ -261,10 +262,10 @@ fn add_route(
     if to.protocol != Protocol::Tcp {
         let roll = rng.u32(0..100);
         let grpc = to.protocol == Protocol::Grpc;
-        if roll < 8 {
+        if roll < 6 {
             let (code, status) = if grpc { (200, Some(14)) } else { (503, None) };
             draft = draft.error(ErrorOutcome::server(code, status, 0.005 + rng.f64() * 0.07));
-        } else if roll < 12 {
+        } else if roll < 10 {
             let (code, status) = if grpc { (200, Some(5)) } else { (404, None) };
             draft = draft.error(ErrorOutcome::server(code, status, 0.05 + rng.f64() * 0.15));
         }
