@@ -59,40 +59,21 @@ pub fn ingress_gateway(model: &mut MeshModel) -> usize {
 }
 
 /// A service with one workload per version, each `median_ms` slow on its own.
-fn service(
+/// Returns the service and its workloads, in the order of `versions`.
+fn service<const N: usize>(
     model: &mut MeshModel,
     namespace: &str,
     app: &str,
-    versions: &[&str],
+    versions: [&str; N],
     median_ms: f64,
-) -> usize {
+) -> (usize, [usize; N]) {
     let service = model.add_service(namespace, app, ServiceKind::Kubernetes);
-    for version in versions {
+    let workloads = versions.map(|version| {
         let workload = model.add_workload(deployment(namespace, app, version, median_ms));
         model.serve(service, workload);
-    }
-    service
-}
-
-fn first_backend(model: &MeshModel, service: usize) -> usize {
-    model
-        .services
-        .get(service)
-        .and_then(|s| s.backends.first().copied())
-        .unwrap_or(usize::MAX)
-}
-
-fn backend_named(model: &MeshModel, service: usize, name: &str) -> usize {
-    model
-        .services
-        .get(service)
-        .and_then(|s| {
-            s.backends
-                .iter()
-                .copied()
-                .find(|&w| model.workloads.get(w).is_some_and(|spec| spec.name == name))
-        })
-        .unwrap_or(usize::MAX)
+        workload
+    });
+    (service, workloads)
 }
 
 /// Sets the split of the route added last, in the order of its service's versions.
@@ -115,21 +96,19 @@ fn fixed(rate_per_s: f64) -> RouteLoad {
 pub fn bookinfo(model: &mut MeshModel, gateway: usize) {
     let ns = "bookinfo";
     model.namespace(ns, true);
-    let productpage = service(model, ns, "productpage", &["v1"], 6.0);
-    let details = service(model, ns, "details", &["v1"], 2.5);
-    let reviews = service(model, ns, "reviews", &["v1", "v2", "v3"], 5.0);
-    let ratings = service(model, ns, "ratings", &["v1"], 1.8);
-    if let Some(w) = model.workloads.iter_mut().find(|w| w.name == "reviews-v3") {
+    let (productpage, [productpage_v1]) = service(model, ns, "productpage", ["v1"], 6.0);
+    let (details, [_]) = service(model, ns, "details", ["v1"], 2.5);
+    let (reviews, [_, reviews_v2, reviews_v3]) =
+        service(model, ns, "reviews", ["v1", "v2", "v3"], 5.0);
+    let (ratings, [_]) = service(model, ns, "ratings", ["v1"], 1.8);
+    if let Some(w) = model.workloads.get_mut(reviews_v3) {
         // v3 renders red stars with a slower template: a visibly slower version.
         w.service_time = LatencyProfile::new(9.0, 0.55);
     }
-    if let Some(w) = model.workloads.iter_mut().find(|w| w.name == "reviews-v2") {
+    if let Some(w) = model.workloads.get_mut(reviews_v2) {
         w.pods_ready = 1;
     }
     let client = model.add_workload(unmeshed(ns, "outside-client", false, 1.0));
-    let productpage_v1 = first_backend(model, productpage);
-    let reviews_v2 = backend_named(model, reviews, "reviews-v2");
-    let reviews_v3 = backend_named(model, reviews, "reviews-v3");
 
     let page_ops = [
         ("GET /productpage", 70),
@@ -189,18 +168,19 @@ pub fn bookinfo(model: &mut MeshModel, gateway: usize) {
 pub fn shop(model: &mut MeshModel, gateway: usize) {
     let ns = "shop";
     model.namespace(ns, true);
-    let frontend = service(model, ns, "frontend", &["v1"], 4.0);
-    let ad = service(model, ns, "ad", &["v1"], 3.0);
-    let cart = service(model, ns, "cart", &["v1"], 2.0);
-    let catalog = service(model, ns, "catalog", &["v1"], 3.0);
-    let currency = service(model, ns, "currency", &["v1"], 1.2);
-    let recommendation = service(model, ns, "recommendation", &["v1", "v2"], 6.0);
-    let shipping = service(model, ns, "shipping", &["v1"], 4.0);
-    let checkout = service(model, ns, "checkout", &["v1"], 8.0);
-    let payment = service(model, ns, "payment", &["v1"], 5.0);
-    let email = service(model, ns, "email", &["v1"], 7.0);
-    let redis = service(model, ns, "redis-cart", &["v1"], 0.6);
-    let postgres = service(model, ns, "postgres", &["v1"], 2.5);
+    let (frontend, [frontend_v1]) = service(model, ns, "frontend", ["v1"], 4.0);
+    let (ad, [_]) = service(model, ns, "ad", ["v1"], 3.0);
+    let (cart, [cart_v1]) = service(model, ns, "cart", ["v1"], 2.0);
+    let (catalog, [catalog_v1]) = service(model, ns, "catalog", ["v1"], 3.0);
+    let (currency, [_]) = service(model, ns, "currency", ["v1"], 1.2);
+    let (recommendation, [recommendation_v1, recommendation_v2]) =
+        service(model, ns, "recommendation", ["v1", "v2"], 6.0);
+    let (shipping, [shipping_v1]) = service(model, ns, "shipping", ["v1"], 4.0);
+    let (checkout, [checkout_v1]) = service(model, ns, "checkout", ["v1"], 8.0);
+    let (payment, [payment_v1]) = service(model, ns, "payment", ["v1"], 5.0);
+    let (email, [_]) = service(model, ns, "email", ["v1"], 7.0);
+    let (redis, [_]) = service(model, ns, "redis-cart", ["v1"], 0.6);
+    let (postgres, [_]) = service(model, ns, "postgres", ["v1"], 2.5);
     let payments_api = model.add_service(ns, "api.payments.example.com", ServiceKind::ServiceEntry);
     let api_host = model.add_workload(unmeshed(ns, "payments-api", false, 120.0));
     model.serve(payments_api, api_host);
@@ -213,14 +193,6 @@ pub fn shop(model: &mut MeshModel, gateway: usize) {
     model.serve(carrier, carrier_host);
     let loadgen = model.add_workload(unmeshed(ns, "loadgenerator", true, 1.0));
 
-    let frontend_v1 = first_backend(model, frontend);
-    let checkout_v1 = first_backend(model, checkout);
-    let cart_v1 = first_backend(model, cart);
-    let catalog_v1 = first_backend(model, catalog);
-    let payment_v1 = first_backend(model, payment);
-    let shipping_v1 = first_backend(model, shipping);
-    let recommendation_v1 = backend_named(model, recommendation, "recommendation-v1");
-    let recommendation_v2 = backend_named(model, recommendation, "recommendation-v2");
     let grpc = Protocol::Grpc;
 
     let front_ops = [
