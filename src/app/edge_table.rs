@@ -69,7 +69,7 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
         .filter_map(|&edge| {
             let (from, to) = graph.graph.edge_endpoints(edge)?;
             let weight = graph.graph.edge_weight(edge)?;
-            let name = |n| {
+            let name = |n: petgraph::stable_graph::NodeIndex| {
                 let node = &graph.graph[n];
                 format!("{}/{}", node.namespace, node_label(node))
             };
@@ -99,7 +99,10 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
         let primary = match state.sort {
             SortKey::Rate => b.rate.total_cmp(&a.rate),
             SortKey::Errors => b.error_pct.total_cmp(&a.error_pct),
-            SortKey::Latency => b.p95_ms.unwrap_or(-1.0).total_cmp(&a.p95_ms.unwrap_or(-1.0)),
+            SortKey::Latency => b
+                .p95_ms
+                .unwrap_or(-1.0)
+                .total_cmp(&a.p95_ms.unwrap_or(-1.0)),
             SortKey::Name => Ordering::Equal,
         };
         let ordered = primary.then_with(|| by_name(a, b));

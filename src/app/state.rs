@@ -86,7 +86,12 @@ impl State {
             namespace_filter: None,
             focus_hops: None,
             table: EdgeTableState::default(),
-            viewport: Viewport { x: 0, y: 0, width: 0, height: 0 },
+            viewport: Viewport {
+                x: 0,
+                y: 0,
+                width: 0,
+                height: 0,
+            },
             screen_width: 0,
             screen_height: 0,
             notice: None,
@@ -119,12 +124,19 @@ impl State {
 
     pub fn node_rect(&self, index: usize) -> Option<Rect> {
         let b = self.view.layout.nodes.get(index)?;
-        Some(Rect { x: b.x, y: b.y, width: u32::from(b.width), height: u32::from(b.height) })
+        Some(Rect {
+            x: b.x,
+            y: b.y,
+            width: u32::from(b.width),
+            height: u32::from(b.height),
+        })
     }
 
     /// Nodes whose label contains the find query (case-insensitive), in reading order.
     pub fn find_matches(&self) -> Vec<usize> {
-        let Some(find) = &self.find else { return Vec::new() };
+        let Some(find) = &self.find else {
+            return Vec::new();
+        };
         let query = find.query.to_lowercase();
         if query.is_empty() {
             return Vec::new();
@@ -133,9 +145,15 @@ impl State {
             .reading_order()
             .into_iter()
             .filter(|i| {
-                self.view.nodes.get(*i).and_then(|n| self.graph.node(*n)).is_some_and(|node| {
-                    super::topology::node_label(node).to_lowercase().contains(&query)
-                })
+                self.view
+                    .nodes
+                    .get(*i)
+                    .and_then(|n| self.graph.node(*n))
+                    .is_some_and(|node| {
+                        super::topology::node_label(node)
+                            .to_lowercase()
+                            .contains(&query)
+                    })
             })
             .collect()
     }

@@ -77,7 +77,11 @@ fn box_width(node: &MeshNode) -> u16 {
 impl TopologyView {
     /// Lays out the visible part of `graph`, reusing `previous`'s layout when only numbers
     /// changed and starting from its order when the topology changed (so little moves).
-    pub fn build(graph: &MeshGraph, filter: &VisibleFilter, previous: Option<&TopologyView>) -> Self {
+    pub fn build(
+        graph: &MeshGraph,
+        filter: &VisibleFilter,
+        previous: Option<&TopologyView>,
+    ) -> Self {
         let visible = visible_nodes(graph, filter);
         let mut nodes: Vec<NodeIndex> = visible.iter().copied().collect();
         nodes.sort_by(|a, b| graph.graph[*a].key.cmp(&graph.graph[*b].key));
@@ -98,25 +102,47 @@ impl TopologyView {
             .iter()
             .map(|n| {
                 let node = &graph.graph[*n];
-                NodeSpec { key: node.key.0.clone(), width: box_width(node), min_height: 3 }
+                NodeSpec {
+                    key: node.key.0.clone(),
+                    width: box_width(node),
+                    min_height: 3,
+                }
             })
             .collect();
         let edge_indices = edges.iter().map(|(e, ..)| *e).collect();
         if let Some(previous) = previous {
             if previous.signature == signature && previous.specs == specs {
-                return TopologyView { nodes, edges: edge_indices, ..previous.clone() };
+                return TopologyView {
+                    nodes,
+                    edges: edge_indices,
+                    ..previous.clone()
+                };
             }
         }
-        let edge_specs: Vec<EdgeSpec> =
-            edges.iter().map(|(_, from, to, _)| EdgeSpec { from: *from, to: *to }).collect();
-        let params = LayoutParams { label_width: EDGE_LABEL_WIDTH, row_gap: 1 };
+        let edge_specs: Vec<EdgeSpec> = edges
+            .iter()
+            .map(|(_, from, to, _)| EdgeSpec {
+                from: *from,
+                to: *to,
+            })
+            .collect();
+        let params = LayoutParams {
+            label_width: EDGE_LABEL_WIDTH,
+            row_gap: 1,
+        };
         let layout = layout::layout(
             &specs,
             &edge_specs,
             &params,
             previous.map(|p| (&p.layout, p.specs.as_slice())),
         );
-        TopologyView { nodes, edges: edge_indices, specs, layout, signature }
+        TopologyView {
+            nodes,
+            edges: edge_indices,
+            specs,
+            layout,
+            signature,
+        }
     }
 
     pub fn index_of(&self, graph: &MeshGraph, key: &NodeKey) -> Option<usize> {
@@ -171,7 +197,12 @@ pub fn neighbourhood(graph: &MeshGraph, start: NodeIndex, hops: usize) -> HashSe
             .graph
             .edges_directed(node, EdgeDirection::Outgoing)
             .map(|e| e.target())
-            .chain(graph.graph.edges_directed(node, EdgeDirection::Incoming).map(|e| e.source()));
+            .chain(
+                graph
+                    .graph
+                    .edges_directed(node, EdgeDirection::Incoming)
+                    .map(|e| e.source()),
+            );
         for next in neighbours {
             if seen.insert(next) {
                 queue.push_back((next, depth + 1));

@@ -31,8 +31,13 @@ pub enum Msg {
     Find(FindKey),
     Source(SourceEvent),
     /// The clock moved; `now_unix_s` is the new time.
-    Tick { now_unix_s: f64 },
-    Resize { width: u16, height: u16 },
+    Tick {
+        now_unix_s: f64,
+    },
+    Resize {
+        width: u16,
+        height: u16,
+    },
 }
 
 /// What an update asks for: effects to run, and whether the screen must be redrawn.
@@ -44,11 +49,17 @@ pub struct Outcome {
 
 impl Outcome {
     fn redraw() -> Self {
-        Outcome { effects: Vec::new(), redraw: true }
+        Outcome {
+            effects: Vec::new(),
+            redraw: true,
+        }
     }
 
     fn effect(effect: Effect) -> Self {
-        Outcome { effects: vec![effect], redraw: true }
+        Outcome {
+            effects: vec![effect],
+            redraw: true,
+        }
     }
 }
 
@@ -71,14 +82,20 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
                 SourceHealth::Failing(message) => Some(message.clone()),
             };
             state.source_health = health;
-            Outcome { effects: Vec::new(), redraw: changed }
+            Outcome {
+                effects: Vec::new(),
+                redraw: changed,
+            }
         }
         Msg::Tick { now_unix_s } => {
             // Redraw only when the age the status bar shows actually changes.
             let before = state.data_age_s().map(format::age);
             state.now_unix_s = now_unix_s;
             let after = state.data_age_s().map(format::age);
-            Outcome { effects: Vec::new(), redraw: before != after }
+            Outcome {
+                effects: Vec::new(),
+                redraw: before != after,
+            }
         }
         Msg::Resize { width, height } => {
             state.screen_width = width;
@@ -100,13 +117,25 @@ pub fn apply_snapshot(state: &mut State, snapshot: &MeshSnapshot) {
     state.window = snapshot.window;
     state.source_health = SourceHealth::Ok;
     state.notice = None;
-    let mut namespaces: BTreeSet<String> =
-        snapshot.inventory.namespaces.iter().map(|n| n.name.clone()).collect();
+    let mut namespaces: BTreeSet<String> = snapshot
+        .inventory
+        .namespaces
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
     namespaces.extend(
-        state.graph.nodes().map(|(_, n)| n.namespace.clone()).filter(|n| n != "unknown"),
+        state
+            .graph
+            .nodes()
+            .map(|(_, n)| n.namespace.clone())
+            .filter(|n| n != "unknown"),
     );
     state.namespaces = namespaces.into_iter().collect();
-    if state.selection.as_ref().is_some_and(|key| state.graph.node_index(key).is_none()) {
+    if state
+        .selection
+        .as_ref()
+        .is_some_and(|key| state.graph.node_index(key).is_none())
+    {
         state.selection = None;
         state.focus_hops = None;
     }
@@ -144,7 +173,12 @@ fn reveal_selection(state: &mut State) {
 }
 
 fn select_index(state: &mut State, index: usize) {
-    if let Some(node) = state.view.nodes.get(index).and_then(|n| state.graph.node(*n)) {
+    if let Some(node) = state
+        .view
+        .nodes
+        .get(index)
+        .and_then(|n| state.graph.node(*n))
+    {
         state.selection = Some(node.key.clone());
         if state.focus_hops.is_some() {
             relayout(state);
@@ -200,12 +234,16 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::CycleNamespace => {
-            state.namespace_filter = next_namespace(&state.namespaces, state.namespace_filter.as_deref());
+            state.namespace_filter =
+                next_namespace(&state.namespaces, state.namespace_filter.as_deref());
             relayout(state);
             Outcome::redraw()
         }
         Action::Find => {
-            state.find = Some(FindState { query: String::new(), before: state.selection.clone() });
+            state.find = Some(FindState {
+                query: String::new(),
+                before: state.selection.clone(),
+            });
             Outcome::redraw()
         }
         Action::ToggleFocus => {
@@ -218,7 +256,9 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::WidenFocus | Action::NarrowFocus => {
-            let Some(hops) = state.focus_hops else { return Outcome::default() };
+            let Some(hops) = state.focus_hops else {
+                return Outcome::default();
+            };
             state.focus_hops = Some(if action == Action::WidenFocus {
                 hops.saturating_add(1).min(9)
             } else {
@@ -248,7 +288,15 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
                 return move_table_selection(state, action);
             }
             let rows = i32::from(state.viewport.height.max(1));
-            pan(state, 0, if action == Action::PageDown { rows } else { -rows })
+            pan(
+                state,
+                0,
+                if action == Action::PageDown {
+                    rows
+                } else {
+                    -rows
+                },
+            )
         }
         Action::PanLeft => pan(state, -PAN_STEP_COLUMNS, 0),
         Action::PanRight => pan(state, PAN_STEP_COLUMNS, 0),
@@ -320,7 +368,9 @@ fn next_namespace(namespaces: &[String], current: Option<&str>) -> Option<String
 }
 
 fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
-    let Some(find) = &mut state.find else { return Outcome::default() };
+    let Some(find) = &mut state.find else {
+        return Outcome::default();
+    };
     match key {
         FindKey::Char(c) => find.query.push(c),
         FindKey::Backspace => {
@@ -343,7 +393,9 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
             if matches.is_empty() {
                 return Outcome::default();
             }
-            let current = state.selected_index().and_then(|s| matches.iter().position(|m| *m == s));
+            let current = state
+                .selected_index()
+                .and_then(|s| matches.iter().position(|m| *m == s));
             let next = match (key, current) {
                 (FindKey::NextMatch, Some(i)) => (i + 1) % matches.len(),
                 (FindKey::PreviousMatch, Some(i)) => (i + matches.len() - 1) % matches.len(),
@@ -371,6 +423,10 @@ pub fn is_visible(state: &State, key: &NodeKey) -> bool {
 
 impl EdgeTableState {
     pub fn sort_label(&self) -> String {
-        format!("{}{}", self.sort.label(), if self.reversed { " ↑" } else { " ↓" })
+        format!(
+            "{}{}",
+            self.sort.label(),
+            if self.reversed { " ↑" } else { " ↓" }
+        )
     }
 }

@@ -29,7 +29,7 @@ impl Health {
 /// Error-rate thresholds in percent. A rate strictly above a `degraded` threshold degrades;
 /// a rate at or above a `failure` threshold fails (Kiali's semantics).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct HealthThresholds {
     /// 5xx and no-response share above which an edge or node is degraded (Kiali: 0 %).
     pub server_error_degraded_pct: f64,

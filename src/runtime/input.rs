@@ -38,5 +38,7 @@ pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<M
         };
     }
     let press = KeyPress::from_crossterm(key)?;
-    keymap.action_for(key_context(state), &press).map(Msg::Action)
+    keymap
+        .action_for(key_context(state), &press)
+        .map(Msg::Action)
 }

@@ -12,7 +12,7 @@ use crate::app::{update, Effect, Msg, State};
 use crate::cli::{Cli, ColorArg, Command, DemoArgs};
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::mesh::GraphOptions;
-use crate::source::demo::{DemoOptions, DemoSource, FROZEN_START_UNIX_S};
+use crate::source::demo::{DemoOptions, DemoSource, DEMO_START_UNIX_S};
 use crate::source::{MeshSource, SourceCommand};
 use crate::ui::{self, Chrome};
 
@@ -72,9 +72,16 @@ impl Clock {
 
 fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
     if !(args.refresh.is_finite() && (0.1..=3600.0).contains(&args.refresh)) {
-        bail!("--refresh must be between 0.1 and 3600 seconds, got {}", args.refresh);
+        bail!(
+            "--refresh must be between 0.1 and 3600 seconds, got {}",
+            args.refresh
+        );
     }
-    let clock = if args.frozen_clock { Clock::Frozen(FROZEN_START_UNIX_S) } else { Clock::Wall };
+    let clock = if args.frozen_clock {
+        Clock::Frozen(DEMO_START_UNIX_S)
+    } else {
+        Clock::Wall
+    };
     let seed = args.seed.unwrap_or_else(|| Clock::Wall.now_unix_s() as u64);
     let options = DemoOptions {
         seed,
@@ -95,9 +102,16 @@ fn run_tui(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> R
 }
 
 async fn event_loop(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> Result<()> {
-    let graph_options = GraphOptions { thresholds: config.health, ..GraphOptions::default() };
+    let graph_options = GraphOptions {
+        thresholds: config.health,
+        ..GraphOptions::default()
+    };
     let mut state = State::new(source.describe(), graph_options, clock.now_unix_s());
-    let chrome = Chrome { theme: &config.theme, keymap: &config.keymap, ascii: config.ascii };
+    let chrome = Chrome {
+        theme: &config.theme,
+        keymap: &config.keymap,
+        ascii: config.ascii,
+    };
 
     let (source_events, mut from_source) = mpsc::channel(16);
     let (to_source, source_commands) = mpsc::channel(16);
@@ -159,11 +173,17 @@ fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand)
     let _ = to_source.try_send(command);
 }
 
-fn translate_event(state: &State, config: &LoadedConfig, event: crossterm::event::Event) -> Vec<Msg> {
+fn translate_event(
+    state: &State,
+    config: &LoadedConfig,
+    event: crossterm::event::Event,
+) -> Vec<Msg> {
     use crossterm::event::{Event, KeyEventKind};
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => {
-            translate_key(state, &config.keymap, &key).into_iter().collect()
+            translate_key(state, &config.keymap, &key)
+                .into_iter()
+                .collect()
         }
         Event::Resize(width, height) => vec![Msg::Resize { width, height }],
         _ => Vec::new(),

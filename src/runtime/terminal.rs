@@ -38,14 +38,22 @@ impl TerminalGuard {
         // Clearing here rather than through ratatui: its clear asks the terminal for the cursor
         // position and waits for an answer a slow SSH link may never deliver.
         let mut stdout = io::stdout();
-        let entered = execute!(stdout, terminal::EnterAlternateScreen, cursor::Hide, terminal::Clear(terminal::ClearType::All));
+        let entered = execute!(
+            stdout,
+            terminal::EnterAlternateScreen,
+            cursor::Hide,
+            terminal::Clear(terminal::ClearType::All)
+        );
         if let Err(error) = entered {
             restore_terminal();
             return Err(error).context("entering the alternate screen");
         }
         let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
         match Terminal::new(backend) {
-            Ok(terminal) => Ok(TerminalGuard { terminal, restored: false }),
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal,
+                restored: false,
+            }),
             Err(error) => {
                 restore_terminal();
                 Err(error).context("measuring the terminal")
@@ -59,7 +67,9 @@ impl TerminalGuard {
     }
 
     pub fn draw(&mut self, render: impl FnOnce(&mut Frame)) -> Result<()> {
-        self.terminal.draw(render).context("drawing to the terminal")?;
+        self.terminal
+            .draw(render)
+            .context("drawing to the terminal")?;
         Ok(())
     }
 
@@ -86,7 +96,10 @@ pub struct Signals {
 
 impl Signals {
     pub fn new() -> io::Result<Self> {
-        Ok(Signals { terminate: signal(SignalKind::terminate())?, hangup: signal(SignalKind::hangup())? })
+        Ok(Signals {
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+        })
     }
 
     pub async fn next(&mut self) {

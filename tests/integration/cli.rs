@@ -6,13 +6,19 @@ use crate::support::tmux::meshtui_binary;
 
 #[test]
 fn version_and_help_answer_without_a_terminal() {
-    let version = Command::new(meshtui_binary()).arg("--version").output().unwrap();
+    let version = Command::new(meshtui_binary())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(version.status.success());
     assert_eq!(
         String::from_utf8_lossy(&version.stdout).trim(),
         format!("meshtui {}", env!("CARGO_PKG_VERSION"))
     );
-    let help = Command::new(meshtui_binary()).arg("--help").output().unwrap();
+    let help = Command::new(meshtui_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("demo"), "{text}");
     assert!(text.contains("--theme"), "{text}");
@@ -31,15 +37,31 @@ fn a_bad_keymap_file_is_an_error_naming_file_and_line_before_the_terminal_is_tou
     std::fs::remove_dir_all(&dir).ok();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("broken.toml:3"), "names file and line: {stderr}");
-    assert!(stderr.contains("selec_left"), "names the bad action: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing was drawn: {:?}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        stderr.contains("broken.toml:3"),
+        "names file and line: {stderr}"
+    );
+    assert!(
+        stderr.contains("selec_left"),
+        "names the bad action: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing was drawn: {:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 #[test]
 fn a_bad_theme_name_is_refused_with_the_choices() {
-    let out = Command::new(meshtui_binary()).args(["--theme", "neon", "demo"]).output().unwrap();
+    let out = Command::new(meshtui_binary())
+        .args(["--theme", "neon", "demo"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("neon") && stderr.contains("dark"), "{stderr}");
+    assert!(
+        stderr.contains("neon") && stderr.contains("dark"),
+        "{stderr}"
+    );
 }

@@ -9,7 +9,12 @@ const PATIENCE: Duration = Duration::from_secs(15);
 /// The selected node's name as the header shows it (`▸ ● name …`).
 fn selected_in_header(screen: &str) -> String {
     let header = screen.lines().next().unwrap_or_default();
-    header.split('▸').nth(1).unwrap_or_default().trim().to_owned()
+    header
+        .split('▸')
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
 }
 
 #[test]
@@ -19,29 +24,56 @@ fn the_demo_shows_bookinfo_moves_the_selection_opens_help_and_quits_cleanly() {
     let screen = tmux.wait_for("the Bookinfo topology", PATIENCE, |s| {
         s.contains("productpage") && s.contains("reviews") && s.contains("ratings")
     });
-    assert!(screen.contains("DEMO"), "the demo is labelled DEMO:\n{screen}");
+    assert!(
+        screen.contains("DEMO"),
+        "the demo is labelled DEMO:\n{screen}"
+    );
 
     let before = selected_in_header(&screen);
-    assert!(!before.is_empty(), "a node is selected from the start:\n{screen}");
+    assert!(
+        !before.is_empty(),
+        "a node is selected from the start:\n{screen}"
+    );
     tmux.keys(&["Right"]);
-    let moved = tmux.wait_for("the selection to move right", PATIENCE, |s| selected_in_header(s) != before);
+    let moved = tmux.wait_for("the selection to move right", PATIENCE, |s| {
+        selected_in_header(s) != before
+    });
     let after_right = selected_in_header(&moved);
     tmux.keys(&["j"]);
-    tmux.wait_for("the selection to move down", PATIENCE, |s| selected_in_header(s) != after_right);
+    tmux.wait_for("the selection to move down", PATIENCE, |s| {
+        selected_in_header(s) != after_right
+    });
 
     tmux.keys(&["?"]);
     let help = tmux.wait_for("the help overlay", PATIENCE, |s| s.contains("Keys"));
-    assert!(help.contains("Quit meshtui"), "help lists the bindings with descriptions:\n{help}");
+    assert!(
+        help.contains("Quit meshtui"),
+        "help lists the bindings with descriptions:\n{help}"
+    );
     tmux.keys(&["Escape"]);
     tmux.wait_for("help to close", PATIENCE, |s| !s.contains("Quit meshtui"));
 
     tmux.keys(&["q"]);
-    tmux.wait_for("meshtui to exit", PATIENCE, |_| tmux.current_command() != "meshtui");
-    assert_eq!(tmux.current_command(), "sh", "the process is gone and the shell is back");
+    tmux.wait_for("meshtui to exit", PATIENCE, |_| {
+        tmux.current_command() != "meshtui"
+    });
+    assert_eq!(
+        tmux.current_command(),
+        "sh",
+        "the process is gone and the shell is back"
+    );
 
     // The terminal is usable: canonical mode and echo are back and the main screen shows.
     tmux.type_line("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo shell-ok-$((40+2))");
-    let shell = tmux.wait_for("the shell to answer", PATIENCE, |s| s.contains("shell-ok-42"));
-    assert!(shell.contains("icanon echo"), "the tty is out of raw mode:\n{shell}");
-    assert!(shell.contains("demo --seed 1"), "the alternate screen was left:\n{shell}");
+    let shell = tmux.wait_for("the shell to answer", PATIENCE, |s| {
+        s.contains("shell-ok-42")
+    });
+    assert!(
+        shell.contains("icanon echo"),
+        "the tty is out of raw mode:\n{shell}"
+    );
+    assert!(
+        shell.contains("demo --seed 1"),
+        "the alternate screen was left:\n{shell}"
+    );
 }

@@ -29,12 +29,31 @@ impl Tmux {
         );
         let tmux = Tmux { socket };
         let out = tmux.run(&[
-            "new-session", "-d", "-s", "main", "-x", &width.to_string(), "-y", &height.to_string(),
-            "env", "-i", "PATH=/usr/bin:/bin", "TERM=xterm-256color", "LANG=C.UTF-8", "HOME=/tmp",
-            "PS1=$ ", "sh",
+            "new-session",
+            "-d",
+            "-s",
+            "main",
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+            "env",
+            "-i",
+            "PATH=/usr/bin:/bin",
+            "TERM=xterm-256color",
+            "LANG=C.UTF-8",
+            "HOME=/tmp",
+            "PS1=$ ",
+            "sh",
         ]);
-        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
-        tmux.wait_for("a shell prompt", Duration::from_secs(10), |s| s.contains('$'));
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux.wait_for("a shell prompt", Duration::from_secs(10), |s| {
+            s.contains('$')
+        });
         tmux
     }
 
@@ -67,7 +86,13 @@ impl Tmux {
 
     /// The command running in the pane (`sh` once a program has exited).
     pub fn current_command(&self) -> String {
-        let out = self.run(&["display-message", "-p", "-t", "main", "#{pane_current_command}"]);
+        let out = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "main",
+            "#{pane_current_command}",
+        ]);
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 

@@ -6,9 +6,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::health_style;
+use crate::app::state::{MIN_HEIGHT, MIN_WIDTH};
 use crate::app::topology::node_label;
 use crate::app::{format, Action, Mode, State};
-use crate::app::state::{MIN_HEIGHT, MIN_WIDTH};
 use crate::config::Slot;
 use crate::mesh::GraphType;
 use crate::source::SourceHealth;
@@ -32,18 +32,46 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     };
     let mut left = vec![
         Span::styled(" meshtui ", theme.style(Slot::Title)),
-        Span::styled(format!("{view} · {}", graph_type_label(state.graph_options.graph_type)), theme.style(Slot::Text)),
+        Span::styled(
+            format!(
+                "{view} · {}",
+                graph_type_label(state.graph_options.graph_type)
+            ),
+            theme.style(Slot::Text),
+        ),
     ];
-    if let Some(node) = state.selection.as_ref().and_then(|k| state.graph.node_index(k)).and_then(|i| state.graph.node(i)) {
+    if let Some(node) = state
+        .selection
+        .as_ref()
+        .and_then(|k| state.graph.node_index(k))
+        .and_then(|i| state.graph.node(i))
+    {
         left.push(Span::styled("  ▸ ", theme.style(Slot::Muted)));
-        left.push(Span::styled(health_mark(node.health, chrome.ascii).to_string(), health_style(theme, node.health)));
-        left.push(Span::styled(format!(" {} ", node_label(node)), theme.style(Slot::Text)));
-        left.push(Span::styled(format!("{} ", node.namespace), theme.style(Slot::Muted)));
-        let traffic = if node.inbound.total > 0.0 { &node.inbound } else { &node.outbound };
+        left.push(Span::styled(
+            health_mark(node.health, chrome.ascii).to_string(),
+            health_style(theme, node.health),
+        ));
+        left.push(Span::styled(
+            format!(" {} ", node_label(node)),
+            theme.style(Slot::Text),
+        ));
+        left.push(Span::styled(
+            format!("{} ", node.namespace),
+            theme.style(Slot::Muted),
+        ));
+        let traffic = if node.inbound.total > 0.0 {
+            &node.inbound
+        } else {
+            &node.outbound
+        };
         left.push(Span::styled(
             format!(
                 "{} {} {} err",
-                if node.inbound.total > 0.0 { "in" } else { "out" },
+                if node.inbound.total > 0.0 {
+                    "in"
+                } else {
+                    "out"
+                },
                 format::rate(traffic.total),
                 format::percent(traffic.error_pct())
             ),
@@ -52,7 +80,8 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     if state.source.is_demo {
-        let badge = Paragraph::new(Span::styled(" DEMO ", theme.style(Slot::DemoBadge))).alignment(Alignment::Right);
+        let badge = Paragraph::new(Span::styled(" DEMO ", theme.style(Slot::DemoBadge)))
+            .alignment(Alignment::Right);
         frame.render_widget(badge, area);
     }
 }
@@ -66,7 +95,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             Span::styled(format!(" /{}", find.query), theme.style(Slot::Match)),
             Span::styled("_", theme.style(Slot::Selection)),
             Span::styled(
-                format!("  {count} match{}  Enter keep · Esc cancel · Tab next", if count == 1 { "" } else { "es" }),
+                format!(
+                    "  {count} match{}  Enter keep · Esc cancel · Tab next",
+                    if count == 1 { "" } else { "es" }
+                ),
                 muted,
             ),
         ]);
@@ -79,50 +111,88 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
         None => "waiting for data".into(),
     };
     let stale = matches!(state.source_health, SourceHealth::Failing(_));
-    spans.push(Span::styled(format!("· {age} "), if stale { theme.style(Slot::Danger) } else { muted }));
+    spans.push(Span::styled(
+        format!("· {age} "),
+        if stale {
+            theme.style(Slot::Danger)
+        } else {
+            muted
+        },
+    ));
     if state.paused {
         spans.push(Span::styled("· PAUSED ", theme.style(Slot::Danger)));
     }
-    spans.push(Span::styled(format!("· window {} ", format::window(state.window.as_secs())), muted));
     spans.push(Span::styled(
-        format!("· {} nodes {} edges ", state.view.nodes.len(), state.view.edges.len()),
+        format!("· window {} ", format::window(state.window.as_secs())),
         muted,
     ));
     spans.push(Span::styled(
-        format!("· ns {} ", state.namespace_filter.as_deref().unwrap_or("all")),
+        format!(
+            "· {} nodes {} edges ",
+            state.view.nodes.len(),
+            state.view.edges.len()
+        ),
+        muted,
+    ));
+    spans.push(Span::styled(
+        format!(
+            "· ns {} ",
+            state.namespace_filter.as_deref().unwrap_or("all")
+        ),
         muted,
     ));
     if let Some(hops) = state.focus_hops {
-        spans.push(Span::styled(format!("· focus {hops} hop{} ", if hops == 1 { "" } else { "s" }), theme.style(Slot::Focus)));
+        spans.push(Span::styled(
+            format!("· focus {hops} hop{} ", if hops == 1 { "" } else { "s" }),
+            theme.style(Slot::Focus),
+        ));
     }
     if state.mode == Mode::EdgeTable {
-        spans.push(Span::styled(format!("· sort {} ", state.table.sort_label()), muted));
+        spans.push(Span::styled(
+            format!("· sort {} ", state.table.sort_label()),
+            muted,
+        ));
     }
     if let Some(notice) = &state.notice {
-        spans.push(Span::styled(format!("· {notice}"), theme.style(Slot::Danger)));
+        spans.push(Span::styled(
+            format!("· {notice}"),
+            theme.style(Slot::Danger),
+        ));
     }
     let status = Line::from(spans);
     let status_width = status.width();
     frame.render_widget(Paragraph::new(status).style(muted), area);
 
     let context = key_context(state);
-    let hints: Vec<String> = [Action::ShowHelp, Action::Find, Action::ToggleEdgeTable, Action::Quit]
-        .iter()
-        .filter_map(|action| {
-            let key = chrome.keymap.hint(context, *action)?;
-            let word = match action {
-                Action::ShowHelp => "help",
-                Action::Find => "find",
-                Action::ToggleEdgeTable => if state.mode == Mode::EdgeTable { "graph" } else { "table" },
-                _ => "quit",
-            };
-            Some(format!("{key} {word}"))
-        })
-        .collect();
+    let hints: Vec<String> = [
+        Action::ShowHelp,
+        Action::Find,
+        Action::ToggleEdgeTable,
+        Action::Quit,
+    ]
+    .iter()
+    .filter_map(|action| {
+        let key = chrome.keymap.hint(context, *action)?;
+        let word = match action {
+            Action::ShowHelp => "help",
+            Action::Find => "find",
+            Action::ToggleEdgeTable => {
+                if state.mode == Mode::EdgeTable {
+                    "graph"
+                } else {
+                    "table"
+                }
+            }
+            _ => "quit",
+        };
+        Some(format!("{key} {word}"))
+    })
+    .collect();
     let hints = format!("{} ", hints.join("  "));
     // Hints only where they fit beside the status; the status matters more.
     if status_width + hints.len() < usize::from(area.width) {
-        let hint_line = Paragraph::new(Span::styled(hints, theme.style(Slot::HelpKey))).alignment(Alignment::Right);
+        let hint_line = Paragraph::new(Span::styled(hints, theme.style(Slot::HelpKey)))
+            .alignment(Alignment::Right);
         frame.render_widget(hint_line, area);
     }
 }

@@ -26,14 +26,26 @@ pub fn edge_table(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             } else {
                 format::rate(row.rate)
             };
-            let mtls = row.mtls_share.map(|s| format!("{:.0}%", s * 100.0)).unwrap_or_else(|| "-".into());
+            let mtls = row
+                .mtls_share
+                .map(|s| format!("{:.0}%", s * 100.0))
+                .unwrap_or_else(|| "-".into());
             Row::new(vec![
-                Cell::from(Span::styled(health_mark(row.health, chrome.ascii), health_style(theme, row.health))),
+                Cell::from(Span::styled(
+                    health_mark(row.health, chrome.ascii),
+                    health_style(theme, row.health),
+                )),
                 Cell::from(row.source.clone()),
                 Cell::from(row.destination.clone()),
                 Cell::from(row.protocol.as_str()),
                 Cell::from(Line::from(rate).right_aligned()),
-                Cell::from(Line::from(Span::styled(format::percent(row.error_pct), health_style(theme, row.health))).right_aligned()),
+                Cell::from(
+                    Line::from(Span::styled(
+                        format::percent(row.error_pct),
+                        health_style(theme, row.health),
+                    ))
+                    .right_aligned(),
+                ),
                 Cell::from(Line::from(ms(row.p50_ms)).right_aligned()),
                 Cell::from(Line::from(ms(row.p95_ms)).right_aligned()),
                 Cell::from(Line::from(ms(row.p99_ms)).right_aligned()),
@@ -42,8 +54,19 @@ pub fn edge_table(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             .style(theme.style(Slot::Text))
         })
         .collect();
-    let header = Row::new(vec!["", "SOURCE", "DESTINATION", "PROTO", "RATE", "ERR", "P50", "P95", "P99", "mTLS"])
-        .style(theme.style(Slot::Title));
+    let header = Row::new(vec![
+        "",
+        "SOURCE",
+        "DESTINATION",
+        "PROTO",
+        "RATE",
+        "ERR",
+        "P50",
+        "P95",
+        "P99",
+        "mTLS",
+    ])
+    .style(theme.style(Slot::Title));
     let widths = [
         Constraint::Length(1),
         Constraint::Fill(1),

@@ -30,7 +30,10 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
         for binding in chrome.keymap.bindings(context) {
             let keys: Vec<String> = binding.keys.iter().map(|k| k.to_string()).collect();
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<18}", keys.join(" ")), theme.style(Slot::HelpKey)),
+                Span::styled(
+                    format!("  {:<18}", keys.join(" ")),
+                    theme.style(Slot::HelpKey),
+                ),
                 Span::styled(binding.description.clone(), theme.style(Slot::Text)),
             ]));
         }
@@ -43,7 +46,13 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Border))
-        .title(Span::styled(" Keys — Esc closes ", theme.style(Slot::Title)));
+        .title(Span::styled(
+            " Keys — Esc closes ",
+            theme.style(Slot::Title),
+        ));
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

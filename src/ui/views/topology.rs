@@ -56,19 +56,32 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     let selected = state.selected_index();
     let selected_graph_node = selected.and_then(|i| state.view.nodes.get(i)).copied();
     let matches: HashSet<usize> = state.find_matches().into_iter().collect();
-    let mut canvas = Canvas { buffer: frame.buffer_mut(), area, window };
+    let mut canvas = Canvas {
+        buffer: frame.buffer_mut(),
+        area,
+        window,
+    };
 
     // Edges first, so boxes and labels sit on top of any line that grazes them.
     let edge_style = |route: usize| -> (Style, Option<&ServiceEdge>, bool) {
-        let graph_edge = state.view.layout.routes.get(route).and_then(|r| state.view.edges.get(r.edge));
-        let Some(&edge_index) = graph_edge else { return (Style::default(), None, false) };
+        let graph_edge = state
+            .view
+            .layout
+            .routes
+            .get(route)
+            .and_then(|r| state.view.edges.get(r.edge));
+        let Some(&edge_index) = graph_edge else {
+            return (Style::default(), None, false);
+        };
         let weight = state.graph.graph.edge_weight(edge_index);
         let touches_selection = state
             .graph
             .graph
             .edge_endpoints(edge_index)
             .is_some_and(|(a, b)| Some(a) == selected_graph_node || Some(b) == selected_graph_node);
-        let mut style = weight.map(|w| health_style(theme, w.health)).unwrap_or_default();
+        let mut style = weight
+            .map(|w| health_style(theme, w.health))
+            .unwrap_or_default();
         if touches_selection {
             style = style.add_modifier(Modifier::BOLD);
         }
@@ -78,7 +91,9 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         let (style, weight, _) = edge_style(cell.route);
         let mut ch = glyph(cell.dirs, chrome.ascii);
         let straight = cell.dirs == (LEFT | RIGHT) || cell.dirs == (UP | DOWN);
-        let plain = weight.and_then(|w| w.mtls_share).is_some_and(|share| share < 0.999);
+        let plain = weight
+            .and_then(|w| w.mtls_share)
+            .is_some_and(|share| share < 0.999);
         if straight && plain {
             ch = dashed(ch, chrome.ascii);
         }
@@ -91,7 +106,11 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         }
         if let (Some(slot), Some(weight)) = (route.label, weight) {
             if slot.width >= 3 {
-                let text = truncate(&edge_label(weight), usize::from(slot.width) - 2, chrome.ascii);
+                let text = truncate(
+                    &edge_label(weight),
+                    usize::from(slot.width) - 2,
+                    chrome.ascii,
+                );
                 canvas.text(slot.x + 1, slot.y, &text, u32::from(slot.width) - 2, style);
             }
         }
@@ -100,13 +119,21 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     for index in state.view.layout.nodes_in(window) {
         let (Some(node_box), Some(node)) = (
             state.view.layout.nodes.get(index),
-            state.view.nodes.get(index).and_then(|n| state.graph.node(*n)),
+            state
+                .view
+                .nodes
+                .get(index)
+                .and_then(|n| state.graph.node(*n)),
         ) else {
             continue;
         };
         let is_selected = Some(index) == selected;
         let chars = box_chars(is_selected, chrome.ascii);
-        let border = if is_selected { theme.style(Slot::Selection) } else { theme.style(Slot::Border) };
+        let border = if is_selected {
+            theme.style(Slot::Selection)
+        } else {
+            theme.style(Slot::Border)
+        };
         let (x, y) = (node_box.x, node_box.y);
         let (w, h) = (u32::from(node_box.width), u32::from(node_box.height));
         if w < 2 || h < 2 {
@@ -127,7 +154,13 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         canvas.put(x + w - 1, y, chars.top_right, border);
         canvas.put(x, y + h - 1, chars.bottom_left, border);
         canvas.put(x + w - 1, y + h - 1, chars.bottom_right, border);
-        canvas.text(x + 2, y, kind_tag(node), w.saturating_sub(4), theme.style(Slot::Muted));
+        canvas.text(
+            x + 2,
+            y,
+            kind_tag(node),
+            w.saturating_sub(4),
+            theme.style(Slot::Muted),
+        );
 
         let inner = w.saturating_sub(4);
         let mark = health_mark(node.health, chrome.ascii);

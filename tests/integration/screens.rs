@@ -1,0 +1,1 @@
+//! Screens at fixed sizes through TestBackend and insta.
