@@ -52,6 +52,7 @@ actions! {
     CycleNamespace => "cycle_namespace", "Filter by the next namespace (all, then each)";
     Find => "find", "Find a node by name";
     ToggleEdgeTable => "toggle_edge_table", "Switch between the graph and the edge table";
+    ToggleServiceNodes => "toggle_service_nodes", "Show or hide service nodes";
     CycleSort => "cycle_sort", "Sort the edge table by the next column";
     ReverseSort => "reverse_sort", "Reverse the edge table's order";
     Refresh => "refresh", "Refresh the data now";

@@ -37,7 +37,7 @@ pub fn bytes_rate(per_s: f64) -> String {
         value /= 1000.0;
         unit += 1;
     }
-    if unit == 0 {
+    if unit == 0 || value >= 99.95 {
         format!("{value:.0}{}/s", UNITS[unit])
     } else {
         format!("{value:.1}{}/s", UNITS[unit])
@@ -95,6 +95,7 @@ mod tests {
             (bytes_rate(512.0), "512B/s"),
             (bytes_rate(1234.0), "1.2KB/s"),
             (bytes_rate(3_400_000.0), "3.4MB/s"),
+            (bytes_rate(118_800.0), "119KB/s"),
             (millis(0.8), "0.8ms"),
             (millis(45.2), "45ms"),
             (millis(1234.0), "1.2s"),

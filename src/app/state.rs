@@ -6,7 +6,7 @@ use super::edge_table::EdgeTableState;
 use super::topology::{TopologyView, VisibleFilter};
 use crate::layout::{Rect, Viewport};
 use crate::mesh::{GraphOptions, MeshGraph, NodeKey};
-use crate::source::{SourceDescription, SourceHealth};
+use crate::source::{MeshSnapshot, SourceDescription, SourceHealth};
 
 /// Rows above and below the graph: the header and the status bar.
 pub const HEADER_ROWS: u16 = 1;
@@ -47,6 +47,8 @@ pub struct State {
     pub now_unix_s: f64,
     pub paused: bool,
     pub graph_options: GraphOptions,
+    /// The latest snapshot, kept so display options can rebuild the graph without a refresh.
+    pub snapshot: Option<Box<MeshSnapshot>>,
     pub graph: MeshGraph,
     pub view: TopologyView,
     /// All namespaces seen in the data, sorted; the filter cycles through them.
@@ -76,6 +78,7 @@ impl State {
             now_unix_s,
             paused: false,
             graph_options,
+            snapshot: None,
             graph: MeshGraph::default(),
             view: TopologyView::default(),
             namespaces: Vec::new(),

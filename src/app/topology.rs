@@ -15,7 +15,7 @@ pub const MAX_BOX_WIDTH: u16 = 28;
 /// Narrowest box: room for the kind tag in the border.
 pub const MIN_BOX_WIDTH: u16 = 12;
 /// Cells reserved after each outgoing port for the edge label (`12/s 0.4%`).
-pub const EDGE_LABEL_WIDTH: u16 = 11;
+pub const EDGE_LABEL_WIDTH: u16 = 12;
 
 /// Which nodes to show.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -134,7 +134,7 @@ impl TopologyView {
             &specs,
             &edge_specs,
             &params,
-            previous.map(|p| (&p.layout, p.specs.as_slice())),
+            previous.map(|p| &p.layout),
         );
         TopologyView {
             nodes,

@@ -72,7 +72,7 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
         Msg::Action(action) => on_action(state, action),
         Msg::Find(key) => on_find_key(state, key),
         Msg::Source(SourceEvent::Snapshot(snapshot)) => {
-            apply_snapshot(state, &snapshot);
+            apply_snapshot(state, snapshot);
             Outcome::redraw()
         }
         Msg::Source(SourceEvent::Status(health)) => {
@@ -111,26 +111,26 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
 
 /// Folds a new snapshot into the state: rebuilds the graph, keeps the selection and the
 /// layout where it can, and records the data's time.
-pub fn apply_snapshot(state: &mut State, snapshot: &MeshSnapshot) {
-    state.graph = build_graph(&snapshot.samples, &snapshot.inventory, &state.graph_options);
+pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.data_taken_at = Some(snapshot.taken_at_unix_s);
     state.window = snapshot.window;
     state.source_health = SourceHealth::Ok;
     state.notice = None;
-    let mut namespaces: BTreeSet<String> = snapshot
-        .inventory
-        .namespaces
-        .iter()
-        .map(|n| n.name.clone())
-        .collect();
+    let mut namespaces: BTreeSet<String> =
+        snapshot.inventory.namespaces.iter().map(|n| n.name.clone()).collect();
+    state.snapshot = Some(snapshot);
+    rebuild_graph(state);
     namespaces.extend(
-        state
-            .graph
-            .nodes()
-            .map(|(_, n)| n.namespace.clone())
-            .filter(|n| n != "unknown"),
+        state.graph.nodes().map(|(_, n)| n.namespace.clone()).filter(|n| n != "unknown"),
     );
     state.namespaces = namespaces.into_iter().collect();
+}
+
+/// Builds the graph from the kept snapshot with the current options and lays it out.
+fn rebuild_graph(state: &mut State) {
+    if let Some(snapshot) = &state.snapshot {
+        state.graph = build_graph(&snapshot.samples, &snapshot.inventory, &state.graph_options);
+    }
     if state
         .selection
         .as_ref()
@@ -146,18 +146,23 @@ fn relayout(state: &mut State) {
     let filter = state.visible_filter();
     state.view = TopologyView::build(&state.graph, &filter, Some(&state.view));
     if state.selected_index().is_none() {
-        state.selection = state
-            .view
-            .reading_order()
-            .first()
-            .and_then(|i| state.view.nodes.get(*i))
-            .and_then(|n| state.graph.node(*n))
-            .map(|n| n.key.clone());
+        state.selection = busiest_entry_point(state);
     }
     let rows = state.view.edges.len();
     state.table.selected = state.table.selected.min(rows.saturating_sub(1));
     clamp_viewport(state);
     reveal_selection(state);
+}
+
+/// Where a user starts: the first-column node sending the most requests (usually the
+/// ingress gateway), so the view opens on the way traffic enters the mesh.
+fn busiest_entry_point(state: &State) -> Option<NodeKey> {
+    let layout = &state.view.layout;
+    (0..state.view.nodes.len())
+        .filter(|i| layout.nodes.get(*i).is_some_and(|b| b.layer == 0))
+        .filter_map(|i| state.graph.node(*state.view.nodes.get(i)?))
+        .max_by(|a, b| a.outbound.total.total_cmp(&b.outbound.total).then_with(|| b.key.cmp(&a.key)))
+        .map(|node| node.key.clone())
 }
 
 fn clamp_viewport(state: &mut State) {
@@ -231,6 +236,11 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
                 Mode::Topology => Mode::EdgeTable,
                 Mode::EdgeTable => Mode::Topology,
             };
+            Outcome::redraw()
+        }
+        Action::ToggleServiceNodes => {
+            state.graph_options.inject_service_nodes = !state.graph_options.inject_service_nodes;
+            rebuild_graph(state);
             Outcome::redraw()
         }
         Action::CycleNamespace => {
@@ -411,22 +421,19 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
     Outcome::redraw()
 }
 
-/// The selected edge table row's source node, for jumping back to the graph.
+/// The edge table's rows as the table state sorts them.
 pub fn table_rows(state: &State) -> Vec<edge_table::EdgeRow> {
     edge_table::rows(&state.graph, &state.view, &state.table)
 }
 
-/// The node a key names, if it is on screen.
-pub fn is_visible(state: &State, key: &NodeKey) -> bool {
-    state.view.index_of(&state.graph, key).is_some()
-}
-
 impl EdgeTableState {
-    pub fn sort_label(&self) -> String {
-        format!(
-            "{}{}",
-            self.sort.label(),
-            if self.reversed { " ↑" } else { " ↓" }
-        )
+    pub fn sort_label(&self, ascii: bool) -> String {
+        let arrow = match (self.reversed, ascii) {
+            (false, false) => "↓",
+            (true, false) => "↑",
+            (false, true) => "desc",
+            (true, true) => "asc",
+        };
+        format!("{} {arrow}", self.sort.label())
     }
 }

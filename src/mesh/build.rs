@@ -22,6 +22,10 @@ use super::traffic::{
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct GraphOptions {
     pub graph_type: GraphType,
+    /// Put a service node between callers and the workloads behind it (Kiali's "service
+    /// nodes" display option). Off, an edge goes straight to the workload; the service
+    /// graph and requests no workload answered keep their service nodes either way.
+    pub inject_service_nodes: bool,
     pub thresholds: HealthThresholds,
 }
 
@@ -148,6 +152,7 @@ pub fn build_graph(
         graph: MeshGraph::default(),
         inventory,
         graph_type: options.graph_type,
+        inject_service_nodes: options.inject_service_nodes,
         edges: HashMap::new(),
     };
     for (key, observation) in &observations {
@@ -200,6 +205,7 @@ struct Builder<'i> {
     graph: MeshGraph,
     inventory: &'i Inventory,
     graph_type: GraphType,
+    inject_service_nodes: bool,
     edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator>,
 }
 
@@ -207,6 +213,10 @@ impl Builder<'_> {
     fn add(&mut self, key: &ObservationKey<'_>, observation: &Observation) {
         let source = self.source_node(key.source);
         let destination = self.destination_node(key);
+        if let (Some(destination), false) = (destination, self.inject_service_nodes) {
+            self.accumulate(source, destination, key, observation);
+            return;
+        }
         let service = self.service_node(key);
         match (service, destination) {
             (Some(service), Some(destination)) if service != destination => {

@@ -311,7 +311,8 @@ fn gateways_and_external_hosts_get_their_own_kinds() {
             2.0,
         ),
     ];
-    let graph = build_graph(&samples, &inventory, &GraphOptions::default());
+    let options = GraphOptions { inject_service_nodes: true, ..Default::default() };
+    let graph = build_graph(&samples, &inventory, &options);
     let kind_of = |key: &str| graph.graph[graph.node_index(&NodeKey(key.into())).unwrap()].kind;
     assert_eq!(
         kind_of("wl/Kubernetes/istio-system/istio-ingressgateway"),
@@ -409,4 +410,16 @@ fn malformed_rates_are_ignored() {
         requests(productpage_to_reviews_v2(), -1.0),
     ]);
     assert_eq!(graph.edge_count(), 0);
+}
+
+#[test]
+fn without_service_nodes_edges_go_straight_to_the_workloads() {
+    let samples = [requests(productpage_to_reviews_v2(), 2.0)];
+    let graph = build_graph(
+        &samples,
+        &Inventory::default(),
+        &GraphOptions { graph_type: GraphType::Workload, ..Default::default() },
+    );
+    assert_eq!(graph.node_count(), 2);
+    assert!(close(edge_between(&graph, PRODUCTPAGE, REVIEWS_V2).rps(), 2.0));
 }

@@ -34,6 +34,9 @@ impl TerminalGuard {
                 previous(info);
             }));
         });
+        // The theme already honours NO_COLOR (no colours, modifiers only); crossterm's own
+        // handling would also emit resets that cancel the bold/reverse marking the selection.
+        crossterm::style::force_color_output(true);
         terminal::enable_raw_mode().context("enabling raw mode (is stdout a terminal?)")?;
         // Clearing here rather than through ratatui: its clear asks the terminal for the cursor
         // position and waits for an answer a slow SSH link may never deliver.

@@ -31,14 +31,6 @@ impl Canvas<'_> {
         }
     }
 
-    pub fn style(&mut self, x: u32, y: u32, style: Style) {
-        if let Some(position) = self.to_screen(x, y) {
-            if let Some(cell) = self.buffer.cell_mut(position) {
-                cell.set_style(style);
-            }
-        }
-    }
-
     /// Writes `text` from `(x, y)` in at most `max_width` cells; returns the cells used.
     pub fn text(&mut self, x: u32, y: u32, text: &str, max_width: u32, style: Style) -> u32 {
         let mut used = 0;

@@ -1,1 +1,161 @@
-//! Screens at fixed sizes through TestBackend and insta.
+//! Screens at fixed sizes, rendered through ratatui's TestBackend from the demo mesh (seed 1,
+//! frozen clock): insta snapshots for the text, buffer assertions for the colours.
+
+use meshtui::app::{update, Action, Msg, State};
+use meshtui::config::{self, ColorChoice, ConfigOptions, LoadedConfig, Slot};
+use meshtui::mesh::{GraphOptions, Health};
+use meshtui::source::demo::{DemoMesh, DemoOptions};
+use meshtui::source::{MeshSource, SourceEvent};
+use meshtui::ui::{self, glyphs::health_mark, Chrome};
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+fn config(theme: &str, color: ColorChoice) -> LoadedConfig {
+    let empty_dir = std::env::temp_dir().join("meshtui-screens-no-user-config");
+    let options = ConfigOptions {
+        config_dir: Some(empty_dir),
+        theme: Some(theme.into()),
+        keymap: None,
+        color: Some(color),
+        ascii: Some(false),
+    };
+    config::load(&options, &|_| None).expect("built-in config loads")
+}
+
+/// The demo's state after its first snapshot, at the given terminal size.
+pub fn demo_state(width: u16, height: u16) -> State {
+    let options = DemoOptions { seed: 1, ..DemoOptions::default() };
+    let mesh = DemoMesh::new(options.clone());
+    let snapshot = mesh.snapshot();
+    let description = meshtui::source::demo::DemoSource::new(options).describe();
+    let mut state = State::new(description, GraphOptions::default(), snapshot.taken_at_unix_s);
+    update(&mut state, Msg::Resize { width, height });
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))));
+    state
+}
+
+fn render(state: &State, config: &LoadedConfig) -> Buffer {
+    let mut terminal =
+        Terminal::new(TestBackend::new(state.screen_width, state.screen_height)).unwrap();
+    let chrome = Chrome { theme: &config.theme, keymap: &config.keymap, ascii: config.ascii };
+    terminal.draw(|frame| ui::draw(frame, state, &chrome)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every drawn node's health mark has its health's colour; returns the healths seen.
+fn assert_health_marks_are_coloured(state: &State, buffer: &Buffer, config: &LoadedConfig) -> Vec<Health> {
+    let mut seen = Vec::new();
+    let (vx, vy) = (state.viewport.x, state.viewport.y);
+    for (index, node_box) in state.view.layout.nodes.iter().enumerate() {
+        let node = state.graph.node(state.view.nodes[index]).unwrap();
+        let (mx, my) = (node_box.x + 1, node_box.y + 1);
+        if mx < vx || my < vy {
+            continue;
+        }
+        let (sx, sy) = ((mx - vx) as u16, (my - vy) as u16 + 1);
+        if sx >= buffer.area.width || sy + 1 >= buffer.area.height {
+            continue;
+        }
+        let cell = &buffer[(sx, sy)];
+        assert_eq!(cell.symbol(), health_mark(node.health, false), "mark of {}", node.name);
+        let slot = match node.health {
+            Health::NoTraffic => Slot::HealthNone,
+            Health::Healthy => Slot::HealthOk,
+            Health::Degraded => Slot::HealthWarn,
+            Health::Failure => Slot::HealthFail,
+        };
+        assert_eq!(Some(cell.fg), config.theme.style(slot).fg, "colour of {}'s mark", node.name);
+        seen.push(node.health);
+    }
+    seen
+}
+
+#[test]
+fn the_topology_at_80x24() {
+    let state = demo_state(80, 24);
+    let config = config("dark", ColorChoice::TrueColor);
+    let buffer = render(&state, &config);
+    insta::assert_snapshot!("topology_80x24", text(&buffer));
+    assert!(!assert_health_marks_are_coloured(&state, &buffer, &config).is_empty());
+}
+
+#[test]
+fn the_topology_at_160x48_shows_every_health_in_its_colour() {
+    let state = demo_state(160, 48);
+    let config = config("dark", ColorChoice::TrueColor);
+    let buffer = render(&state, &config);
+    let screen = text(&buffer);
+    insta::assert_snapshot!("topology_160x48", screen);
+    for name in ["productpage", "reviews", "ratings", "DEMO"] {
+        assert!(screen.contains(name), "{name} is on screen");
+    }
+    let seen = assert_health_marks_are_coloured(&state, &buffer, &config);
+    for health in [Health::Healthy, Health::Degraded, Health::Failure] {
+        assert!(seen.contains(&health), "a {health:?} node is on screen");
+    }
+}
+
+#[test]
+fn without_colour_the_selection_stays_visible_as_reverse_video() {
+    let state = demo_state(120, 40);
+    let config = config("dark", ColorChoice::Never);
+    let buffer = render(&state, &config);
+    let selected = state.selected_index().unwrap();
+    let node_box = &state.view.layout.nodes[selected];
+    let (sx, sy) = ((node_box.x + 3 - state.viewport.x) as u16, (node_box.y + 1 - state.viewport.y) as u16 + 1);
+    let cell = &buffer[(sx, sy)];
+    assert!(cell.modifier.contains(Modifier::REVERSED), "selected label is reversed: {cell:?}");
+    let coloured = buffer.content.iter().filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
+    assert_eq!(coloured.count(), 0, "no colour at all");
+}
+
+#[test]
+fn the_edge_table_sorted_by_errors() {
+    let mut state = demo_state(120, 40);
+    update(&mut state, Msg::Action(Action::ToggleEdgeTable));
+    update(&mut state, Msg::Action(Action::CycleSort));
+    let config = config("dark", ColorChoice::TrueColor);
+    let screen = text(&render(&state, &config));
+    insta::assert_snapshot!("edge_table_by_errors_120x40", screen);
+}
+
+#[test]
+fn the_help_overlay_lists_the_live_keymap() {
+    let mut state = demo_state(120, 40);
+    update(&mut state, Msg::Action(Action::ShowHelp));
+    let config = config("dark", ColorChoice::TrueColor);
+    let screen = text(&render(&state, &config));
+    insta::assert_snapshot!("help_120x40", screen);
+}
+
+#[test]
+fn a_terminal_below_80x24_gets_a_clear_message() {
+    let state = demo_state(60, 20);
+    let config = config("dark", ColorChoice::TrueColor);
+    let screen = text(&render(&state, &config));
+    assert!(screen.contains("needs at least 80x24"), "{screen}");
+    assert!(screen.contains("60x20"), "{screen}");
+}
+
+#[test]
+fn ascii_mode_draws_no_box_drawing_characters() {
+    let state = demo_state(120, 40);
+    let mut config = config("dark", ColorChoice::TrueColor);
+    config.ascii = true;
+    let screen = text(&render(&state, &config));
+    assert!(screen.chars().all(|c| c.is_ascii()), "{screen}");
+    assert!(screen.contains("productpage"));
+}

@@ -24,8 +24,18 @@ fn graph_type_label(graph_type: GraphType) -> &'static str {
     }
 }
 
+/// The separator between status fields, and the pointer before the selection.
+fn separators(ascii: bool) -> (&'static str, &'static str) {
+    if ascii {
+        ("|", ">")
+    } else {
+        ("·", "▸")
+    }
+}
+
 pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     let theme = chrome.theme;
+    let (dot, pointer) = separators(chrome.ascii);
     let view = match state.mode {
         Mode::Topology => "topology",
         Mode::EdgeTable => "edges",
@@ -34,7 +44,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         Span::styled(" meshtui ", theme.style(Slot::Title)),
         Span::styled(
             format!(
-                "{view} · {}",
+                "{view} {dot} {}",
                 graph_type_label(state.graph_options.graph_type)
             ),
             theme.style(Slot::Text),
@@ -46,7 +56,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         .and_then(|k| state.graph.node_index(k))
         .and_then(|i| state.graph.node(i))
     {
-        left.push(Span::styled("  ▸ ", theme.style(Slot::Muted)));
+        left.push(Span::styled(format!("  {pointer} "), theme.style(Slot::Muted)));
         left.push(Span::styled(
             health_mark(node.health, chrome.ascii).to_string(),
             health_style(theme, node.health),
@@ -89,6 +99,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
 pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     let theme = chrome.theme;
     let muted = theme.style(Slot::Status);
+    let (dot, _) = separators(chrome.ascii);
     if let Some(find) = &state.find {
         let count = state.find_matches().len();
         let line = Line::from(vec![
@@ -96,7 +107,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             Span::styled("_", theme.style(Slot::Selection)),
             Span::styled(
                 format!(
-                    "  {count} match{}  Enter keep · Esc cancel · Tab next",
+                    "  {count} match{}  Enter keep {dot} Esc cancel {dot} Tab next",
                     if count == 1 { "" } else { "es" }
                 ),
                 muted,
@@ -112,7 +123,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     };
     let stale = matches!(state.source_health, SourceHealth::Failing(_));
     spans.push(Span::styled(
-        format!("· {age} "),
+        format!("{dot} {age} "),
         if stale {
             theme.style(Slot::Danger)
         } else {
@@ -120,15 +131,15 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
         },
     ));
     if state.paused {
-        spans.push(Span::styled("· PAUSED ", theme.style(Slot::Danger)));
+        spans.push(Span::styled(format!("{dot} PAUSED "), theme.style(Slot::Danger)));
     }
     spans.push(Span::styled(
-        format!("· window {} ", format::window(state.window.as_secs())),
+        format!("{dot} window {} ", format::window(state.window.as_secs())),
         muted,
     ));
     spans.push(Span::styled(
         format!(
-            "· {} nodes {} edges ",
+            "{dot} {} nodes {} edges ",
             state.view.nodes.len(),
             state.view.edges.len()
         ),
@@ -136,26 +147,26 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     ));
     spans.push(Span::styled(
         format!(
-            "· ns {} ",
+            "{dot} ns {} ",
             state.namespace_filter.as_deref().unwrap_or("all")
         ),
         muted,
     ));
     if let Some(hops) = state.focus_hops {
         spans.push(Span::styled(
-            format!("· focus {hops} hop{} ", if hops == 1 { "" } else { "s" }),
+            format!("{dot} focus {hops} hop{} ", if hops == 1 { "" } else { "s" }),
             theme.style(Slot::Focus),
         ));
     }
     if state.mode == Mode::EdgeTable {
         spans.push(Span::styled(
-            format!("· sort {} ", state.table.sort_label()),
+            format!("{dot} sort {} ", state.table.sort_label(chrome.ascii)),
             muted,
         ));
     }
     if let Some(notice) = &state.notice {
         spans.push(Span::styled(
-            format!("· {notice}"),
+            format!("{dot} {notice}"),
             theme.style(Slot::Danger),
         ));
     }
