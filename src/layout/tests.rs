@@ -558,3 +558,18 @@ fn lays_out_two_thousand_nodes() {
     let _ = layout(&case.nodes, &case.edges, &params(), Some(&l));
     println!("relayout with previous {:?}", start.elapsed());
 }
+
+#[test]
+#[ignore = "prints drawings for a person to look at"]
+fn prints_some_drawings() {
+    for case in cases().into_iter().filter(|c| c.nodes.len() <= 60) {
+        let l = layout(&case.nodes, &case.edges, &params(), None);
+        println!(
+            "== {} ({}x{})\n{}\n",
+            case.name,
+            l.width,
+            l.height,
+            render(&l, &case.nodes)
+        );
+    }
+}
