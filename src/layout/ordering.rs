@@ -170,7 +170,7 @@ fn total_crossings(layers: &Orders, pos: &[usize], nb: &Neighbours) -> u64 {
 
 /// Crossings among straight segments given as (left position, right position): the number of
 /// pairs ordered one way on the left and the other way on the right. Sort plus a Fenwick tree.
-pub(super) fn crossings_between(pairs: &mut [(usize, usize)]) -> u64 {
+fn crossings_between(pairs: &mut [(usize, usize)]) -> u64 {
     pairs.sort_unstable();
     let size = pairs.iter().map(|p| p.1 + 1).max().unwrap_or(0);
     let mut tree = vec![0u64; size + 1];
@@ -271,4 +271,42 @@ fn count_greater_pairs(a: &[usize], b: &[usize]) -> u64 {
         count += j as u64;
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossing_count_matches_counting_every_pair() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..50 {
+            let pairs: Vec<(usize, usize)> = (0..40)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    ((rng % 9) as usize, ((rng >> 20) % 11) as usize)
+                })
+                .collect();
+            let mut brute = 0;
+            for (i, a) in pairs.iter().enumerate() {
+                for b in &pairs[i + 1..] {
+                    if (a.0 < b.0 && a.1 > b.1) || (a.0 > b.0 && a.1 < b.1) {
+                        brute += 1;
+                    }
+                }
+            }
+            assert_eq!(crossings_between(&mut pairs.clone()), brute);
+        }
+    }
+
+    #[test]
+    fn pair_crossings_count_both_orders() {
+        let pos = [0, 1, 2, 3];
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        // u reaches 2 and 3, v reaches 0: with u above v, both of u's segments cross v's.
+        assert_eq!(pair_crossings(&[2, 3], &[0], &pos, &mut a, &mut b), (2, 0));
+        assert_eq!(pair_crossings(&[1], &[1], &pos, &mut a, &mut b), (0, 0));
+    }
 }
