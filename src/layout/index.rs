@@ -36,13 +36,10 @@ struct LayerBoxes {
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(super) struct CellIndex {
-    /// Horizontal runs and single cells (corners, ends, arrowheads), sorted by row then x.
-    rows: Vec<Run>,
-    /// `rows[row_start[y]..row_start[y + 1]]` is row `y`.
-    row_start: Vec<usize>,
-    /// Vertical runs, sorted by column then row; runs in one column never overlap.
-    columns: Vec<Run>,
-    column_start: Vec<usize>,
+    /// Horizontal runs and single cells (corners, ends, arrowheads), by row then x.
+    rows: Buckets,
+    /// Vertical runs, by column then row; runs in one column never overlap.
+    columns: Buckets,
     layers: Vec<LayerBoxes>,
 }
 
@@ -71,7 +68,7 @@ impl CellIndex {
                         let continues = n.dirs == c.dirs
                             && arrow_at(j + 1).is_none()
                             && if c.dirs == HORIZONTAL {
-                                n.y == p.y && n.x == p.x + 1
+                                n.y == p.y && p.x.checked_add(1) == Some(n.x)
                             } else {
                                 n.x == p.x && n.y.abs_diff(p.y) == 1
                             };
@@ -104,8 +101,8 @@ impl CellIndex {
                 i = j + 1;
             }
         }
-        let row_start = bucket(&mut rows, height);
-        let column_start = bucket(&mut columns, width);
+        let rows = Buckets::new(rows, height);
+        let columns = Buckets::new(columns, width);
 
         let layer_count = boxes.iter().map(|b| b.layer + 1).max().unwrap_or(0);
         let mut layers = vec![
@@ -127,9 +124,7 @@ impl CellIndex {
         }
         Self {
             rows,
-            row_start,
             columns,
-            column_start,
             layers,
         }
     }
@@ -153,8 +148,8 @@ impl CellIndex {
                 cell.2 = run.arrow;
             }
         };
-        for y in y0..y1 {
-            for run in slice(&self.rows, &self.row_start, y) {
+        for (y, runs) in self.rows.between(y0, y1) {
+            for run in runs {
                 if run.to < x0 || run.from >= x1 {
                     continue;
                 }
@@ -163,8 +158,7 @@ impl CellIndex {
                 }
             }
         }
-        for x in x0..x1 {
-            let runs = slice(&self.columns, &self.column_start, x);
+        for (x, runs) in self.columns.between(x0, x1) {
             let first = runs.partition_point(|r| r.to < y0);
             for run in runs[first..].iter().take_while(|r| r.from < y1) {
                 for y in run.from.max(y0)..=run.to.min(y1 - 1) {
@@ -210,24 +204,45 @@ impl CellIndex {
     }
 }
 
-/// Sorts runs by (across, from) and returns the start of each `across` value's slice.
-fn bucket(runs: &mut Vec<Run>, size: u32) -> Vec<usize> {
-    runs.retain(|r| r.across < size);
-    runs.sort_unstable_by_key(|r| (r.across, r.from, r.route));
-    let mut start = vec![0usize; size as usize + 1];
-    for r in runs.iter() {
-        start[r.across as usize + 1] += 1;
-    }
-    for i in 1..start.len() {
-        start[i] += start[i - 1];
-    }
-    start
+/// Runs grouped by `across`, keeping only the rows (or columns) that have any: memory follows
+/// the number of runs, not the canvas size.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct Buckets {
+    runs: Vec<Run>,
+    /// Distinct `across` values, ascending.
+    keys: Vec<u32>,
+    /// `runs[start[i]..start[i + 1]]` have `across == keys[i]`.
+    start: Vec<usize>,
 }
 
-fn slice<'a>(runs: &'a [Run], start: &[usize], at: u32) -> &'a [Run] {
-    let at = at as usize;
-    match (start.get(at), start.get(at + 1)) {
-        (Some(&a), Some(&b)) => &runs[a..b],
-        _ => &[],
+impl Buckets {
+    fn new(mut runs: Vec<Run>, size: u32) -> Self {
+        runs.retain(|r| r.across < size);
+        runs.sort_unstable_by_key(|r| (r.across, r.from, r.route));
+        let mut keys = Vec::new();
+        let mut start = Vec::new();
+        for (i, r) in runs.iter().enumerate() {
+            if keys.last() != Some(&r.across) {
+                keys.push(r.across);
+                start.push(i);
+            }
+        }
+        start.push(runs.len());
+        Self { runs, keys, start }
+    }
+
+    /// Each `across` value in `lo..hi` that has runs, with its runs.
+    fn between(&self, lo: u32, hi: u32) -> impl Iterator<Item = (u32, &[Run])> {
+        let first = self.keys.partition_point(|&k| k < lo);
+        self.keys[first..]
+            .iter()
+            .take_while(move |&&k| k < hi)
+            .enumerate()
+            .map(move |(i, &k)| {
+                (
+                    k,
+                    &self.runs[self.start[first + i]..self.start[first + i + 1]],
+                )
+            })
     }
 }

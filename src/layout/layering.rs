@@ -12,10 +12,10 @@ pub(super) struct LayeredGraph {
     pub layer_of: Vec<usize>,
     pub layer_count: usize,
     pub segments: Vec<Segment>,
-    /// Per vertex: segments leaving to the right (next layer).
-    pub outgoing: Vec<Vec<usize>>,
-    /// Per vertex: segments arriving from the left (previous layer).
-    pub incoming: Vec<Vec<usize>>,
+    /// Per vertex: segments leaving to the right (next layer), in chain order.
+    pub outgoing: Adjacency,
+    /// Per vertex: segments arriving from the left (previous layer), in chain order.
+    pub incoming: Adjacency,
     pub chains: Vec<Chain>,
 }
 
@@ -33,6 +33,41 @@ pub(super) struct Chain {
     pub edge: usize,
     pub reversed: bool,
     pub segments: Vec<usize>,
+}
+
+/// Per vertex, a list of numbers (segments, or vertices at their other ends), stored flat:
+/// graphs can have tens of thousands of dummies, and one allocation each would dominate.
+#[derive(Debug)]
+pub(super) struct Adjacency {
+    start: Vec<usize>,
+    ends: Vec<usize>,
+}
+
+impl Adjacency {
+    pub fn build(vertices: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Self {
+        let mut start = vec![0; vertices + 1];
+        for (v, _) in pairs.clone() {
+            start[v + 1] += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut fill = start.clone();
+        let mut ends = vec![0; start[vertices]];
+        for (v, w) in pairs {
+            ends[fill[v]] = w;
+            fill[v] += 1;
+        }
+        Self { start, ends }
+    }
+}
+
+impl std::ops::Index<usize> for Adjacency {
+    type Output = [usize];
+
+    fn index(&self, v: usize) -> &[usize] {
+        &self.ends[self.start[v]..self.start[v + 1]]
+    }
 }
 
 impl LayeredGraph {
@@ -101,12 +136,9 @@ pub(super) fn build(nodes: &[NodeSpec], edges: &[EdgeSpec]) -> LayeredGraph {
         chains.push(chain);
     }
 
-    let mut outgoing = vec![Vec::new(); layer_of.len()];
-    let mut incoming = vec![Vec::new(); layer_of.len()];
-    for (s, seg) in segments.iter().enumerate() {
-        outgoing[seg.left].push(s);
-        incoming[seg.right].push(s);
-    }
+    let ends = segments.iter().enumerate();
+    let outgoing = Adjacency::build(layer_of.len(), ends.clone().map(|(s, seg)| (seg.left, s)));
+    let incoming = Adjacency::build(layer_of.len(), ends.map(|(s, seg)| (seg.right, s)));
     LayeredGraph {
         input_of,
         layer_of,

@@ -237,10 +237,15 @@ pub fn layout(
     }
 
     let width = columns.last().map_or(0, |c| c.x.saturating_add(c.width));
-    let height = boxes
+    // Every route row is a vertex's row or a dogleg's middle row.
+    let height = rows
         .iter()
-        .map(|b| b.rect().bottom())
-        .chain(routes.iter().flat_map(|r| r.cells.iter().map(|c| c.y + 1)))
+        .zip(&ports.height)
+        .map(|(&y, &h)| y.saturating_add(h))
+        .chain(plan.shapes.iter().filter_map(|shape| match shape {
+            routing::Shape::Dogleg { middle_row, .. } => Some(middle_row.saturating_add(1)),
+            _ => None,
+        }))
         .max()
         .unwrap_or(0);
     let index = index::CellIndex::build(&boxes, &routes, width, height);

@@ -1,9 +1,13 @@
 //! Crossing reduction: barycenter sweeps, then adjacent swaps that strictly reduce crossings.
 
-use super::layering::LayeredGraph;
+use super::layering::{Adjacency, LayeredGraph};
 
-/// Full down/up sweep pairs at most; most graphs settle in two or three.
+/// Full down/up sweep pairs at most; small graphs settle in two or three.
 const MAX_SWEEPS: usize = 12;
+/// Vertex visits allowed across all sweeps: huge graphs (tens of thousands of dummies) get fewer
+/// sweeps, trading a few crossings for staying within the time a redraw can afford.
+const SWEEP_BUDGET: usize = 400_000;
+const MIN_SWEEPS: usize = 4;
 /// Transpose passes at most; each pass that changes anything strictly reduces crossings.
 const MAX_TRANSPOSE_PASSES: usize = 64;
 
@@ -11,21 +15,18 @@ const MAX_TRANSPOSE_PASSES: usize = 64;
 pub(super) type Orders = Vec<Vec<usize>>;
 
 struct Neighbours {
-    /// Per vertex, one entry per segment to the previous layer.
-    left: Vec<Vec<usize>>,
-    /// Per vertex, one entry per segment to the next layer.
-    right: Vec<Vec<usize>>,
+    left: Adjacency,
+    right: Adjacency,
 }
 
 impl Neighbours {
     fn of(g: &LayeredGraph) -> Self {
-        let mut left = vec![Vec::new(); g.vertex_count()];
-        let mut right = vec![Vec::new(); g.vertex_count()];
-        for seg in &g.segments {
-            right[seg.left].push(seg.right);
-            left[seg.right].push(seg.left);
+        let n = g.vertex_count();
+        let segs = g.segments.iter();
+        Self {
+            left: Adjacency::build(n, segs.clone().map(|s| (s.right, s.left))),
+            right: Adjacency::build(n, segs.map(|s| (s.left, s.right))),
         }
-        Self { left, right }
     }
 }
 
@@ -37,15 +38,17 @@ pub(super) fn order(g: &LayeredGraph) -> Orders {
     let mut best = layers.clone();
     let mut best_crossings = total_crossings(&layers, &pos, &nb);
     let mut stale = 0;
-    for _ in 0..MAX_SWEEPS {
+    let mut scratch = Scratch::default();
+    let sweeps = (SWEEP_BUDGET / g.vertex_count().max(1)).clamp(MIN_SWEEPS, MAX_SWEEPS);
+    for _ in 0..sweeps {
         if best_crossings == 0 {
             break;
         }
         for layer in layers.iter_mut().skip(1) {
-            sort_by_barycenter(layer, &nb.left, &mut pos);
+            sort_by_barycenter(layer, &nb.left, &mut pos, &mut scratch);
         }
         for layer in layers.iter_mut().rev().skip(1) {
-            sort_by_barycenter(layer, &nb.right, &mut pos);
+            sort_by_barycenter(layer, &nb.right, &mut pos, &mut scratch);
         }
         let crossings = total_crossings(&layers, &pos, &nb);
         if crossings < best_crossings {
@@ -117,28 +120,38 @@ fn positions(g: &LayeredGraph, layers: &Orders) -> Vec<usize> {
 }
 
 /// Sorts the vertices that have neighbours by the mean position of those neighbours; vertices
-/// without neighbours keep their slots. Stable, so equal barycenters keep their current order.
-fn sort_by_barycenter(layer: &mut [usize], neighbours: &[Vec<usize>], pos: &mut [usize]) {
-    // (sum, count) compared by cross-multiplication: exact, no floats.
-    let mut movable: Vec<(usize, u64, u64)> = Vec::new();
-    let mut slots = Vec::new();
+/// without neighbours keep their slots. Equal barycenters keep their current order.
+fn sort_by_barycenter(
+    layer: &mut [usize],
+    neighbours: &Adjacency,
+    pos: &mut [usize],
+    scratch: &mut Scratch,
+) {
+    scratch.movable.clear();
+    scratch.slots.clear();
     for (i, &v) in layer.iter().enumerate() {
         let ns = &neighbours[v];
         if !ns.is_empty() {
-            let sum: u64 = ns.iter().map(|&u| pos[u] as u64).sum();
-            movable.push((v, sum, ns.len() as u64));
-            slots.push(i);
+            let sum: usize = ns.iter().map(|&u| pos[u]).sum();
+            scratch.movable.push((sum as f64 / ns.len() as f64, i, v));
+            scratch.slots.push(i);
         }
     }
-    movable.sort_by(|a, b| {
-        (u128::from(a.1) * u128::from(b.2)).cmp(&(u128::from(b.1) * u128::from(a.2)))
-    });
-    for (&slot, &(v, _, _)) in slots.iter().zip(&movable) {
+    scratch
+        .movable
+        .sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (&slot, &(_, _, v)) in scratch.slots.iter().zip(&scratch.movable) {
         layer[slot] = v;
     }
     for (i, &v) in layer.iter().enumerate() {
         pos[v] = i;
     }
+}
+
+#[derive(Default)]
+struct Scratch {
+    movable: Vec<(f64, usize, usize)>,
+    slots: Vec<usize>,
 }
 
 fn total_crossings(layers: &Orders, pos: &[usize], nb: &Neighbours) -> u64 {
@@ -157,7 +170,7 @@ fn total_crossings(layers: &Orders, pos: &[usize], nb: &Neighbours) -> u64 {
 
 /// Crossings among straight segments given as (left position, right position): the number of
 /// pairs ordered one way on the left and the other way on the right. Sort plus a Fenwick tree.
-pub(super) fn crossings_between(pairs: &mut [(usize, usize)]) -> u64 {
+fn crossings_between(pairs: &mut [(usize, usize)]) -> u64 {
     pairs.sort_unstable();
     let size = pairs.iter().map(|p| p.1 + 1).max().unwrap_or(0);
     let mut tree = vec![0u64; size + 1];
@@ -180,13 +193,21 @@ pub(super) fn crossings_between(pairs: &mut [(usize, usize)]) -> u64 {
     crossings
 }
 
-/// Swaps adjacent vertices while that strictly reduces the crossings they take part in.
+/// Swaps adjacent vertices while that strictly reduces the crossings they take part in. A layer
+/// is looked at again only when it or a neighbouring layer changed, since nothing else can alter
+/// its swap decisions.
 fn transpose(layers: &mut Orders, pos: &mut [usize], nb: &Neighbours) {
     let mut a = Vec::new();
     let mut b = Vec::new();
+    let mut dirty = vec![true; layers.len()];
     for _ in 0..MAX_TRANSPOSE_PASSES {
+        let mut next = vec![false; layers.len()];
         let mut improved = false;
-        for layer in layers.iter_mut() {
+        for (l, layer) in layers.iter_mut().enumerate() {
+            if !dirty[l] {
+                continue;
+            }
+            let mut changed = false;
             for j in 0..layer.len().saturating_sub(1) {
                 let (u, v) = (layer[j], layer[j + 1]);
                 let (l_uv, l_vu) = pair_crossings(&nb.left[u], &nb.left[v], pos, &mut a, &mut b);
@@ -195,13 +216,20 @@ fn transpose(layers: &mut Orders, pos: &mut [usize], nb: &Neighbours) {
                     layer.swap(j, j + 1);
                     pos[u] = j + 1;
                     pos[v] = j;
-                    improved = true;
+                    changed = true;
+                }
+            }
+            if changed {
+                improved = true;
+                for k in l.saturating_sub(1)..(l + 2).min(next.len()) {
+                    next[k] = true;
                 }
             }
         }
         if !improved {
             break;
         }
+        dirty = next;
     }
 }
 
@@ -214,8 +242,14 @@ fn pair_crossings(
     a: &mut Vec<usize>,
     b: &mut Vec<usize>,
 ) -> (u64, u64) {
-    if nu.is_empty() || nv.is_empty() {
-        return (0, 0);
+    match (nu, nv) {
+        ([], _) | (_, []) => return (0, 0),
+        // The common case (dummies): one segment each.
+        ([x], [y]) => {
+            let (x, y) = (pos[*x], pos[*y]);
+            return (u64::from(x > y), u64::from(y > x));
+        }
+        _ => {}
     }
     a.clear();
     a.extend(nu.iter().map(|&x| pos[x]));
@@ -237,4 +271,42 @@ fn count_greater_pairs(a: &[usize], b: &[usize]) -> u64 {
         count += j as u64;
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crossing_count_matches_counting_every_pair() {
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..50 {
+            let pairs: Vec<(usize, usize)> = (0..40)
+                .map(|_| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    ((rng % 9) as usize, ((rng >> 20) % 11) as usize)
+                })
+                .collect();
+            let mut brute = 0;
+            for (i, a) in pairs.iter().enumerate() {
+                for b in &pairs[i + 1..] {
+                    if (a.0 < b.0 && a.1 > b.1) || (a.0 > b.0 && a.1 < b.1) {
+                        brute += 1;
+                    }
+                }
+            }
+            assert_eq!(crossings_between(&mut pairs.clone()), brute);
+        }
+    }
+
+    #[test]
+    fn pair_crossings_count_both_orders() {
+        let pos = [0, 1, 2, 3];
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        // u reaches 2 and 3, v reaches 0: with u above v, both of u's segments cross v's.
+        assert_eq!(pair_crossings(&[2, 3], &[0], &pos, &mut a, &mut b), (2, 0));
+        assert_eq!(pair_crossings(&[1], &[1], &pos, &mut a, &mut b), (0, 0));
+    }
 }

@@ -43,10 +43,12 @@ pub(super) fn ports(g: &LayeredGraph, orders: &Orders, nodes: &[NodeSpec]) -> Po
         let height = u32::from(nodes[input].min_height).max(most.saturating_add(2));
         ports.height[v] = height;
 
-        sorted.clone_from(outs);
+        sorted.clear();
+        sorted.extend_from_slice(outs);
         sorted.sort_by_key(|&s| (pos[g.segments[s].right], g.segments[s].chain));
         assign_rows(&sorted, height, &mut ports.out_row);
-        sorted.clone_from(ins);
+        sorted.clear();
+        sorted.extend_from_slice(ins);
         sorted.sort_by_key(|&s| (pos[g.segments[s].left], g.segments[s].chain));
         assign_rows(&sorted, height, &mut ports.in_row);
     }
@@ -61,10 +63,49 @@ fn assign_rows(segments: &[usize], height: u32, rows: &mut [u32]) {
     }
 }
 
-#[derive(Clone, Copy)]
-enum Side {
-    Left,
-    Right,
+/// Per vertex and side, what pulls its top row: for each segment, the other end and the shift
+/// that makes the segment straight (`top = y[other] + shift`), with a weight. Flat arrays, since
+/// placement walks every vertex several times.
+struct Pulls {
+    start: Vec<usize>,
+    pulls: Vec<(usize, i64, f64)>,
+}
+
+impl Pulls {
+    fn build(g: &LayeredGraph, ports: &Ports, toward_left: bool) -> Self {
+        let mut start = Vec::with_capacity(g.vertex_count() + 1);
+        let mut pulls = Vec::with_capacity(g.segments.len());
+        start.push(0);
+        for v in 0..g.vertex_count() {
+            let segments = if toward_left {
+                &g.incoming[v]
+            } else {
+                &g.outgoing[v]
+            };
+            for &s in segments {
+                let seg = g.segments[s];
+                let (other, other_row, own_row) = if toward_left {
+                    (seg.left, ports.out_row[s], ports.in_row[s])
+                } else {
+                    (seg.right, ports.in_row[s], ports.out_row[s])
+                };
+                let shift = i64::from(other_row) - i64::from(own_row);
+                pulls.push((other, shift, weight(g, v, other)));
+            }
+            start.push(pulls.len());
+        }
+        Self { start, pulls }
+    }
+
+    /// Weight and weighted mean of the tops that would straighten `v`'s segments on this side.
+    fn desired_top(&self, v: usize, y: &[i64]) -> Option<(f64, f64)> {
+        let (mut total, mut sum) = (0.0, 0.0);
+        for &(other, shift, w) in &self.pulls[self.start[v]..self.start[v + 1]] {
+            total += w;
+            sum += w * (y[other] + shift) as f64;
+        }
+        (total > 0.0).then(|| (total, sum / total))
+    }
 }
 
 /// The top row of every vertex. Each layer keeps its order and gaps, and is pulled toward the
@@ -72,27 +113,31 @@ enum Side {
 /// exactly per layer by isotonic regression), so most edges come out straight or short.
 pub(super) fn rows(g: &LayeredGraph, orders: &Orders, ports: &Ports, row_gap: u16) -> Vec<u32> {
     let mut y = vec![0i64; g.vertex_count()];
+    let mut offsets = vec![0i64; g.vertex_count()];
     for layer in orders {
         let mut next = 0i64;
         for (i, &v) in layer.iter().enumerate() {
             if i > 0 {
                 next += gap(g, layer[i - 1], v, row_gap);
             }
+            offsets[v] = next;
             y[v] = next;
             next += i64::from(ports.height[v]);
         }
     }
-    let layers = orders.len();
+    let left = Pulls::build(g, ports, true);
+    let right = Pulls::build(g, ports, false);
+    let mut blocks = Vec::new();
     for _ in 0..SWEEPS {
         for layer in orders.iter().skip(1) {
-            place_layer(g, layer, ports, row_gap, Side::Left, &mut y);
+            place_layer(layer, &offsets, (&left, &right), &mut y, &mut blocks);
         }
         for layer in orders.iter().rev().skip(1) {
-            place_layer(g, layer, ports, row_gap, Side::Right, &mut y);
+            place_layer(layer, &offsets, (&right, &left), &mut y, &mut blocks);
         }
     }
-    for layer in orders.iter().take(layers).skip(1) {
-        place_layer(g, layer, ports, row_gap, Side::Left, &mut y);
+    for layer in orders.iter().skip(1) {
+        place_layer(layer, &offsets, (&left, &right), &mut y, &mut blocks);
     }
     let top = y.iter().copied().min().unwrap_or(0);
     y.iter()
@@ -117,65 +162,26 @@ fn weight(g: &LayeredGraph, a: usize, b: usize) -> f64 {
     }
 }
 
-/// Weighted mean of the top rows that would make `v`'s segments on `side` straight.
-fn desired_top(
-    g: &LayeredGraph,
-    v: usize,
-    side: Side,
-    ports: &Ports,
-    y: &[i64],
-) -> Option<(f64, f64)> {
-    let (mut total, mut sum) = (0.0, 0.0);
-    let mut add = |other: usize, other_row: u32, own_row: u32| {
-        let w = weight(g, v, other);
-        let top = y[other] + i64::from(other_row) - i64::from(own_row);
-        total += w;
-        sum += w * top as f64;
-    };
-    match side {
-        Side::Left => {
-            for &s in &g.incoming[v] {
-                let seg = g.segments[s];
-                add(seg.left, ports.out_row[s], ports.in_row[s]);
-            }
-        }
-        Side::Right => {
-            for &s in &g.outgoing[v] {
-                let seg = g.segments[s];
-                add(seg.right, ports.in_row[s], ports.out_row[s]);
-            }
-        }
-    }
-    (total > 0.0).then(|| (total, sum / total))
-}
-
+/// Moves one layer toward `pulls.0` (or `pulls.1` for vertices with nothing on that side).
 fn place_layer(
-    g: &LayeredGraph,
     layer: &[usize],
-    ports: &Ports,
-    row_gap: u16,
-    side: Side,
+    offsets: &[i64],
+    pulls: (&Pulls, &Pulls),
     y: &mut [i64],
+    blocks: &mut Vec<(f64, f64, usize)>,
 ) {
     // With offset_i the packed position of vertex i, z_i = y_i - offset_i must not decrease:
     // that is exactly "keep the order and the gaps". Least squares under that constraint is an
     // isotonic regression, solved by pooling adjacent violators.
-    let mut offsets = Vec::with_capacity(layer.len());
-    let mut blocks: Vec<(f64, f64, usize)> = Vec::new();
-    let mut offset = 0i64;
-    for (i, &v) in layer.iter().enumerate() {
-        if i > 0 {
-            offset += i64::from(ports.height[layer[i - 1]]) + gap(g, layer[i - 1], v, row_gap);
-        }
-        offsets.push(offset);
-        let other = match side {
-            Side::Left => Side::Right,
-            Side::Right => Side::Left,
-        };
-        let (w, top) = desired_top(g, v, side, ports, y)
-            .or_else(|| desired_top(g, v, other, ports, y))
+    blocks.clear();
+    for &v in layer {
+        let offset = offsets[v] as f64;
+        let (w, top) = pulls
+            .0
+            .desired_top(v, y)
+            .or_else(|| pulls.1.desired_top(v, y))
             .unwrap_or((WEIGHT_NONE, y[v] as f64));
-        blocks.push((w, w * (top - offset as f64), 1));
+        blocks.push((w, w * (top - offset), 1));
         while blocks.len() >= 2 {
             let (w2, s2, c2) = blocks[blocks.len() - 1];
             let (w1, s1, c1) = blocks[blocks.len() - 2];
@@ -188,12 +194,12 @@ fn place_layer(
         }
     }
     let mut i = 0;
-    for (w, s, count) in blocks {
+    for &(w, s, count) in blocks.iter() {
         let z = (s / w).round() as i64;
-        for _ in 0..count {
-            y[layer[i]] = z + offsets[i];
-            i += 1;
+        for &v in &layer[i..i + count] {
+            y[v] = z + offsets[v];
         }
+        i += count;
     }
 }
 

@@ -334,55 +334,46 @@ pub(super) fn draw(g: &LayeredGraph, geo: &Geometry) -> Vec<EdgeRoute> {
 /// The cells along a polyline of axis-aligned steps, with the sides each cell connects through;
 /// the first cell also opens to the left and the last to the right (into their boxes).
 fn rasterize(points: &[(u32, u32)]) -> Vec<RouteCell> {
-    let Some(&first) = points.first() else {
+    let Some(&(x, y)) = points.first() else {
         return Vec::new();
     };
-    let mut path = vec![first];
+    let length: u32 = points
+        .windows(2)
+        .map(|p| p[0].0.abs_diff(p[1].0) + p[0].1.abs_diff(p[1].1))
+        .sum();
+    let mut cells = Vec::with_capacity(length as usize + 1);
+    cells.push(RouteCell { x, y, dirs: LEFT });
+    let (mut cx, mut cy) = (x, y);
     for &(x, y) in &points[1..] {
-        let (mut cx, mut cy) = path.last().copied().unwrap_or(first);
-        while cx != x {
-            cx = if x > cx { cx + 1 } else { cx - 1 };
-            path.push((cx, cy));
-        }
-        while cy != y {
-            cy = if y > cy { cy + 1 } else { cy - 1 };
-            path.push((cx, cy));
+        while (cx, cy) != (x, y) {
+            // Horizontal first, so a diagonal pair of points still gives a connected path.
+            let (dir, back) = if x > cx {
+                cx += 1;
+                (RIGHT, LEFT)
+            } else if x < cx {
+                cx -= 1;
+                (LEFT, RIGHT)
+            } else if y > cy {
+                cy += 1;
+                (DOWN, UP)
+            } else {
+                cy -= 1;
+                (UP, DOWN)
+            };
+            if let Some(last) = cells.last_mut() {
+                last.dirs |= dir;
+            }
+            cells.push(RouteCell {
+                x: cx,
+                y: cy,
+                dirs: back,
+            });
         }
     }
-    let last = path.len() - 1;
-    path.iter()
-        .enumerate()
-        .map(|(i, &(x, y))| {
-            let mut dirs = 0;
-            if i == 0 {
-                dirs |= LEFT;
-            }
-            if i == last {
-                dirs |= RIGHT;
-            }
-            if i > 0 {
-                dirs |= towards((x, y), path[i - 1]);
-            }
-            if i < last {
-                dirs |= towards((x, y), path[i + 1]);
-            }
-            RouteCell { x, y, dirs }
-        })
-        .collect()
-}
-
-fn towards(from: (u32, u32), to: (u32, u32)) -> u8 {
-    if to.0 > from.0 {
-        RIGHT
-    } else if to.0 < from.0 {
-        LEFT
-    } else if to.1 > from.1 {
-        DOWN
-    } else if to.1 < from.1 {
-        UP
-    } else {
-        0
+    if let Some(last) = cells.last_mut() {
+        last.dirs |= RIGHT;
     }
+    cells
 }
 
 #[cfg(test)]

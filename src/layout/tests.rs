@@ -532,29 +532,124 @@ fn a_box_is_tall_enough_for_its_ports() {
     assert_eq!(l.nodes[key_index("details")].height, 3);
 }
 
+/// 2,000 nodes and 3,000 edges in three shapes: edges between nearby nodes of a hidden order
+/// (deep, many dummies), between any two nodes, and between consecutive tiers of a mesh.
+fn big_graphs() -> Vec<Case> {
+    let local = random_dag(42, 2000, 3000);
+    let mut rng = Rng::new(43);
+    let mut uniform = random_dag(43, 2000, 0);
+    uniform.name = "uniform";
+    uniform.edges = (0..3000)
+        .map(|_| {
+            let (a, b) = (rng.below(2000), rng.below(2000));
+            EdgeSpec {
+                from: a.min(b),
+                to: a.max(b),
+            }
+        })
+        .collect();
+    let mut tiered = random_dag(44, 2000, 0);
+    tiered.name = "tiered";
+    tiered.edges = (0..3000)
+        .map(|_| {
+            let tier = rng.below(7);
+            let pick = |t: usize, rng: &mut Rng| t * 250 + rng.below(250);
+            let from = pick(tier, &mut rng);
+            let to = pick(tier + 1 + rng.below(2).min(6 - tier), &mut rng);
+            EdgeSpec { from, to }
+        })
+        .collect();
+    vec![local, uniform, tiered]
+}
+
 #[test]
 #[ignore = "prints timings; run in release with --ignored --nocapture"]
 fn lays_out_two_thousand_nodes() {
-    let case = random_dag(42, 2000, 3000);
-    let start = std::time::Instant::now();
+    for case in big_graphs() {
+        let start = std::time::Instant::now();
+        let l = layout(&case.nodes, &case.edges, &params(), None);
+        let took = start.elapsed();
+        let window = Rect {
+            x: l.width / 2,
+            y: l.height / 2,
+            width: 250,
+            height: 80,
+        };
+        let start = std::time::Instant::now();
+        let cells = l.edge_cells_in(window);
+        let window_took = start.elapsed();
+        let start = std::time::Instant::now();
+        let again = layout(&case.nodes, &case.edges, &params(), Some(&l));
+        println!(
+            "{}: layout {took:?}, again with previous {:?}, {}x{} canvas, {} cells in a window in {window_took:?}",
+            case.name,
+            start.elapsed(),
+            l.width,
+            l.height,
+            cells.len(),
+        );
+        assert_eq!(again, l);
+    }
+}
+
+#[test]
+#[ignore = "prints drawings for a person to look at"]
+fn prints_some_drawings() {
+    for case in cases().into_iter().filter(|c| c.nodes.len() <= 60) {
+        let l = layout(&case.nodes, &case.edges, &params(), None);
+        println!(
+            "== {} ({}x{})\n{}\n",
+            case.name,
+            l.width,
+            l.height,
+            render(&l, &case.nodes)
+        );
+    }
+}
+
+#[test]
+fn a_chain_is_drawn_with_straight_edges() {
+    let case = cases().into_iter().find(|c| c.name == "chain").unwrap();
     let l = layout(&case.nodes, &case.edges, &params(), None);
-    let took = start.elapsed();
+    for r in &l.routes {
+        assert!(
+            r.cells.iter().all(|c| c.y == r.cells[0].y),
+            "edge {} bends",
+            r.edge
+        );
+    }
+}
+
+#[test]
+fn giant_and_zero_width_boxes_do_not_panic() {
+    let nodes = vec![
+        NodeSpec {
+            key: "giant".into(),
+            width: u16::MAX,
+            min_height: u16::MAX,
+        },
+        NodeSpec {
+            key: "flat".into(),
+            width: 0,
+            min_height: 0,
+        },
+        NodeSpec {
+            key: "tall".into(),
+            width: 3,
+            min_height: u16::MAX,
+        },
+    ];
+    let list = fixtures::edges(&[(0, 1), (1, 2), (0, 2), (2, 0), (0, 1)]);
+    let l = layout(&nodes, &list, &params(), None);
+    let again = layout(&nodes, &list, &params(), Some(&l));
+    assert_eq!(l, again);
+    assert_eq!(l.routes.len(), 5);
     let window = Rect {
         x: l.width / 2,
         y: l.height / 2,
         width: 250,
         height: 80,
     };
-    let start = std::time::Instant::now();
-    let cells = l.edge_cells_in(window);
-    println!(
-        "layout {took:?}, {}x{} canvas, {} cells in window in {:?}",
-        l.width,
-        l.height,
-        cells.len(),
-        start.elapsed()
-    );
-    let start = std::time::Instant::now();
-    let _ = layout(&case.nodes, &case.edges, &params(), Some(&l));
-    println!("relayout with previous {:?}", start.elapsed());
+    let _ = l.edge_cells_in(window);
+    let _ = l.nodes_in(window);
 }
