@@ -130,12 +130,7 @@ impl TopologyView {
             label_width: EDGE_LABEL_WIDTH,
             row_gap: 1,
         };
-        let layout = layout::layout(
-            &specs,
-            &edge_specs,
-            &params,
-            previous.map(|p| &p.layout),
-        );
+        let layout = layout::layout(&specs, &edge_specs, &params, previous.map(|p| &p.layout));
         TopologyView {
             nodes,
             edges: edge_indices,

@@ -116,12 +116,20 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.window = snapshot.window;
     state.source_health = SourceHealth::Ok;
     state.notice = None;
-    let mut namespaces: BTreeSet<String> =
-        snapshot.inventory.namespaces.iter().map(|n| n.name.clone()).collect();
+    let mut namespaces: BTreeSet<String> = snapshot
+        .inventory
+        .namespaces
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
     state.snapshot = Some(snapshot);
     rebuild_graph(state);
     namespaces.extend(
-        state.graph.nodes().map(|(_, n)| n.namespace.clone()).filter(|n| n != "unknown"),
+        state
+            .graph
+            .nodes()
+            .map(|(_, n)| n.namespace.clone())
+            .filter(|n| n != "unknown"),
     );
     state.namespaces = namespaces.into_iter().collect();
 }
@@ -161,7 +169,12 @@ fn busiest_entry_point(state: &State) -> Option<NodeKey> {
     (0..state.view.nodes.len())
         .filter(|i| layout.nodes.get(*i).is_some_and(|b| b.layer == 0))
         .filter_map(|i| state.graph.node(*state.view.nodes.get(i)?))
-        .max_by(|a, b| a.outbound.total.total_cmp(&b.outbound.total).then_with(|| b.key.cmp(&a.key)))
+        .max_by(|a, b| {
+            a.outbound
+                .total
+                .total_cmp(&b.outbound.total)
+                .then_with(|| b.key.cmp(&a.key))
+        })
         .map(|node| node.key.clone())
 }
 

@@ -650,7 +650,7 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "~/.config/meshtui/keymap.toml:2: key \"j\" is bound to both cycle_sort and select_down in \
-             [edge_table] (select_down is at keymaps/default.toml:45)"
+             [edge_table] (select_down is at keymaps/default.toml:46)"
         );
     }
 

@@ -148,12 +148,20 @@ mod tests {
                 format!("{FILE}:1: bad [health] thresholds: client_error thresholds must be between 0 and 100, got 200"),
             ),
             ("a misspelt threshold", "[health]\nserver_error_failure = 10.0\n", format!("{FILE}:2: unknown field `server_error_failure`")),
-            ("a missing threshold", "[health]\nserver_error_degraded_pct = 1.0\n", format!("{FILE}:")),
             ("a syntax error", "theme = dark\n", format!("{FILE}:1: ")),
         ];
         for (name, text, expected) in cases {
             let message = parse_text(text).unwrap_err().to_string();
             assert!(message.starts_with(&expected), "{name}: {message}");
         }
+    }
+
+    #[test]
+    fn a_partial_health_table_keeps_the_other_thresholds_at_kialis_defaults() {
+        let settings = parse_text("[health]\nserver_error_degraded_pct = 1.0\n").unwrap();
+        let health = settings.health.unwrap();
+        assert_eq!(health.server_error_degraded_pct, 1.0);
+        assert_eq!(health.server_error_failure_pct, 10.0);
+        assert_eq!(health.client_error_failure_pct, 20.0);
     }
 }

@@ -43,6 +43,7 @@ fn workload_graph(samples: &[TrafficSample]) -> MeshGraph {
         &Inventory::default(),
         &GraphOptions {
             graph_type: GraphType::Workload,
+            inject_service_nodes: true,
             ..Default::default()
         },
     )
@@ -260,6 +261,7 @@ fn graph_types_choose_the_node_identity() {
             &Inventory::default(),
             &GraphOptions {
                 graph_type,
+                inject_service_nodes: true,
                 ..Default::default()
             },
         );
@@ -311,7 +313,10 @@ fn gateways_and_external_hosts_get_their_own_kinds() {
             2.0,
         ),
     ];
-    let options = GraphOptions { inject_service_nodes: true, ..Default::default() };
+    let options = GraphOptions {
+        inject_service_nodes: true,
+        ..Default::default()
+    };
     let graph = build_graph(&samples, &inventory, &options);
     let kind_of = |key: &str| graph.graph[graph.node_index(&NodeKey(key.into())).unwrap()].kind;
     assert_eq!(
@@ -418,8 +423,14 @@ fn without_service_nodes_edges_go_straight_to_the_workloads() {
     let graph = build_graph(
         &samples,
         &Inventory::default(),
-        &GraphOptions { graph_type: GraphType::Workload, ..Default::default() },
+        &GraphOptions {
+            graph_type: GraphType::Workload,
+            ..Default::default()
+        },
     );
     assert_eq!(graph.node_count(), 2);
-    assert!(close(edge_between(&graph, PRODUCTPAGE, REVIEWS_V2).rps(), 2.0));
+    assert!(close(
+        edge_between(&graph, PRODUCTPAGE, REVIEWS_V2).rps(),
+        2.0
+    ));
 }

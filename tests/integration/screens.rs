@@ -26,21 +26,37 @@ fn config(theme: &str, color: ColorChoice) -> LoadedConfig {
 
 /// The demo's state after its first snapshot, at the given terminal size.
 pub fn demo_state(width: u16, height: u16) -> State {
-    let options = DemoOptions { seed: 1, ..DemoOptions::default() };
+    let options = DemoOptions {
+        seed: 1,
+        ..DemoOptions::default()
+    };
     let mesh = DemoMesh::new(options.clone());
     let snapshot = mesh.snapshot();
     let description = meshtui::source::demo::DemoSource::new(options).describe();
-    let mut state = State::new(description, GraphOptions::default(), snapshot.taken_at_unix_s);
+    let mut state = State::new(
+        description,
+        GraphOptions::default(),
+        snapshot.taken_at_unix_s,
+    );
     update(&mut state, Msg::Resize { width, height });
-    update(&mut state, Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))));
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))),
+    );
     state
 }
 
 fn render(state: &State, config: &LoadedConfig) -> Buffer {
     let mut terminal =
         Terminal::new(TestBackend::new(state.screen_width, state.screen_height)).unwrap();
-    let chrome = Chrome { theme: &config.theme, keymap: &config.keymap, ascii: config.ascii };
-    terminal.draw(|frame| ui::draw(frame, state, &chrome)).unwrap();
+    let chrome = Chrome {
+        theme: &config.theme,
+        keymap: &config.keymap,
+        ascii: config.ascii,
+    };
+    terminal
+        .draw(|frame| ui::draw(frame, state, &chrome))
+        .unwrap();
     terminal.backend().buffer().clone()
 }
 
@@ -56,7 +72,11 @@ fn text(buffer: &Buffer) -> String {
 }
 
 /// Every drawn node's health mark has its health's colour; returns the healths seen.
-fn assert_health_marks_are_coloured(state: &State, buffer: &Buffer, config: &LoadedConfig) -> Vec<Health> {
+fn assert_health_marks_are_coloured(
+    state: &State,
+    buffer: &Buffer,
+    config: &LoadedConfig,
+) -> Vec<Health> {
     let mut seen = Vec::new();
     let (vx, vy) = (state.viewport.x, state.viewport.y);
     for (index, node_box) in state.view.layout.nodes.iter().enumerate() {
@@ -70,14 +90,24 @@ fn assert_health_marks_are_coloured(state: &State, buffer: &Buffer, config: &Loa
             continue;
         }
         let cell = &buffer[(sx, sy)];
-        assert_eq!(cell.symbol(), health_mark(node.health, false), "mark of {}", node.name);
+        assert_eq!(
+            cell.symbol(),
+            health_mark(node.health, false),
+            "mark of {}",
+            node.name
+        );
         let slot = match node.health {
             Health::NoTraffic => Slot::HealthNone,
             Health::Healthy => Slot::HealthOk,
             Health::Degraded => Slot::HealthWarn,
             Health::Failure => Slot::HealthFail,
         };
-        assert_eq!(Some(cell.fg), config.theme.style(slot).fg, "colour of {}'s mark", node.name);
+        assert_eq!(
+            Some(cell.fg),
+            config.theme.style(slot).fg,
+            "colour of {}'s mark",
+            node.name
+        );
         seen.push(node.health);
     }
     seen
@@ -115,10 +145,19 @@ fn without_colour_the_selection_stays_visible_as_reverse_video() {
     let buffer = render(&state, &config);
     let selected = state.selected_index().unwrap();
     let node_box = &state.view.layout.nodes[selected];
-    let (sx, sy) = ((node_box.x + 3 - state.viewport.x) as u16, (node_box.y + 1 - state.viewport.y) as u16 + 1);
+    let (sx, sy) = (
+        (node_box.x + 3 - state.viewport.x) as u16,
+        (node_box.y + 1 - state.viewport.y) as u16 + 1,
+    );
     let cell = &buffer[(sx, sy)];
-    assert!(cell.modifier.contains(Modifier::REVERSED), "selected label is reversed: {cell:?}");
-    let coloured = buffer.content.iter().filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
+    assert!(
+        cell.modifier.contains(Modifier::REVERSED),
+        "selected label is reversed: {cell:?}"
+    );
+    let coloured = buffer
+        .content
+        .iter()
+        .filter(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset);
     assert_eq!(coloured.count(), 0, "no colour at all");
 }
 

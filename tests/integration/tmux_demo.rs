@@ -24,14 +24,20 @@ fn the_demo_shows_bookinfo_moves_the_selection_opens_help_and_quits_cleanly() {
     let screen = tmux.wait_for("the Bookinfo topology", PATIENCE, |s| {
         s.contains("productpage") && s.contains("reviews")
     });
-    assert!(screen.contains("DEMO"), "the demo is labelled DEMO:\n{screen}");
+    assert!(
+        screen.contains("DEMO"),
+        "the demo is labelled DEMO:\n{screen}"
+    );
     // ratings sits right of column 120: finding it scrolls it into view.
     tmux.keys(&["/"]);
     tmux.type_line("ratings");
     let screen = tmux.wait_for("ratings to be found and shown", PATIENCE, |s| {
         selected_in_header(s).contains("ratings") && s.contains("ratings v1")
     });
-    assert!(screen.contains("reviews"), "the reviews that call ratings stay in view:\n{screen}");
+    assert!(
+        screen.contains("reviews"),
+        "the reviews that call ratings stay in view:\n{screen}"
+    );
 
     let before = selected_in_header(&screen);
     assert!(

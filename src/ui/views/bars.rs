@@ -56,7 +56,10 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         .and_then(|k| state.graph.node_index(k))
         .and_then(|i| state.graph.node(i))
     {
-        left.push(Span::styled(format!("  {pointer} "), theme.style(Slot::Muted)));
+        left.push(Span::styled(
+            format!("  {pointer} "),
+            theme.style(Slot::Muted),
+        ));
         left.push(Span::styled(
             health_mark(node.health, chrome.ascii).to_string(),
             health_style(theme, node.health),
@@ -131,7 +134,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
         },
     ));
     if state.paused {
-        spans.push(Span::styled(format!("{dot} PAUSED "), theme.style(Slot::Danger)));
+        spans.push(Span::styled(
+            format!("{dot} PAUSED "),
+            theme.style(Slot::Danger),
+        ));
     }
     spans.push(Span::styled(
         format!("{dot} window {} ", format::window(state.window.as_secs())),
@@ -154,7 +160,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     ));
     if let Some(hops) = state.focus_hops {
         spans.push(Span::styled(
-            format!("{dot} focus {hops} hop{} ", if hops == 1 { "" } else { "s" }),
+            format!(
+                "{dot} focus {hops} hop{} ",
+                if hops == 1 { "" } else { "s" }
+            ),
             theme.style(Slot::Focus),
         ));
     }
