@@ -69,4 +69,7 @@ pub struct DemoArgs {
     /// Start the simulated clock at a fixed instant and never read the wall clock (for tests)
     #[arg(long)]
     pub frozen_clock: bool,
+    /// Exit right after the first frame with data is drawn (start-up benchmark)
+    #[arg(long, hide = true)]
+    pub exit_after_first_frame: bool,
 }

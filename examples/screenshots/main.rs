@@ -1,97 +1,118 @@
-//! Writes a self-test frame through the rasterizer; the real screenshot scenes replace this.
+//! Regenerates `screenshots/*.png` from real frames of the demo mesh (seed 1, frozen clock):
+//! the same `ui::draw` the terminal gets, rendered into a TestBackend and rasterized.
+//! Run it with `scripts/screenshots`.
 
 mod raster;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use meshtui::app::{update, Action, Msg, State};
+use meshtui::config::{self, ColorChoice, ConfigOptions};
+use meshtui::source::demo::DemoOptions;
+use meshtui::ui::{self, Chrome};
 use ratatui::backend::TestBackend;
-use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
 use ratatui::Terminal;
 
 use raster::{render_png, RasterOptions};
 
-const SELFTEST_PNG: &str = "/tmp/meshtui-raster-selftest.png";
+const WIDTH: u16 = 160;
+const HEIGHT: u16 = 48;
+
+struct Scene {
+    file: &'static str,
+    theme: &'static str,
+    color: ColorChoice,
+    actions: &'static [Action],
+}
+
+const SCENES: &[Scene] = &[
+    Scene {
+        file: "topology-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        actions: &[],
+    },
+    Scene {
+        file: "topology-monochrome.png",
+        theme: "monochrome",
+        color: ColorChoice::Never,
+        actions: &[],
+    },
+    Scene {
+        file: "topology-light.png",
+        theme: "light",
+        color: ColorChoice::TrueColor,
+        actions: &[],
+    },
+    Scene {
+        file: "edge-table-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        actions: &[Action::ToggleEdgeTable, Action::CycleSort],
+    },
+    Scene {
+        file: "help-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        actions: &[Action::ShowHelp],
+    },
+];
 
 fn main() -> Result<()> {
-    let mut terminal =
-        Terminal::new(TestBackend::new(60, 14)).context("cannot create the test terminal")?;
-    terminal
-        .draw(|frame| {
-            let area = frame.area();
-            let outer = Block::bordered().title(" meshtui raster self-test ");
-            let inner = outer.inner(area);
-            frame.render_widget(outer, area);
-
-            let healthy = Style::default().fg(Color::Green);
-            let text = vec![
-                Line::from(vec![
-                    Span::styled("● ", healthy),
-                    Span::raw("reviews-v1  "),
-                    Span::styled("▲ ", Style::default().fg(Color::Yellow)),
-                    Span::raw("ratings  "),
-                    Span::styled("✖ ", Style::default().fg(Color::LightRed)),
-                    Span::raw("details  "),
-                    Span::styled("○ ", Style::default().fg(Color::DarkGray)),
-                    Span::raw("idle ▶"),
-                ]),
-                Line::from(vec![
-                    Span::styled(
-                        " selected row ",
-                        Style::default().add_modifier(Modifier::REVERSED),
-                    ),
-                    Span::raw(" "),
-                    Span::styled("bold", Style::default().add_modifier(Modifier::BOLD)),
-                    Span::raw(" "),
-                    Span::styled("dim", Style::default().add_modifier(Modifier::DIM)),
-                    Span::raw(" "),
-                    Span::styled(
-                        "underlined",
-                        Style::default().add_modifier(Modifier::UNDERLINED),
-                    ),
-                    Span::raw(" "),
-                    Span::styled("italic", Style::default().add_modifier(Modifier::ITALIC)),
-                ]),
-                Line::from(vec![
-                    Span::styled(" p99 ", Style::default().fg(Color::Black).bg(Color::Cyan)),
-                    Span::styled(" 42ms ", Style::default().fg(Color::Indexed(214))),
-                    Span::styled("rgb", Style::default().fg(Color::Rgb(0x7a, 0xa2, 0xf7))),
-                    Span::raw(" wide: 网格 ok"),
-                ]),
-                Line::from("─┬──┼──┴─ ━┳━━╋━━┻━ ╌╌╌ ┄┄┄ ═╦═╬═╩═"),
-                Line::from(" │  │  │   ┃  ┃  ┃  ╎ ╎ ┆ ┆  ║ ║ ║"),
-            ];
-            frame.render_widget(Paragraph::new(text), inner);
-
-            let lower = Rect::new(inner.x, inner.y + 6, 18, 5);
-            frame.render_widget(
-                Block::bordered()
-                    .border_type(BorderType::Rounded)
-                    .title("rounded"),
-                lower,
-            );
-            let heavy = Rect::new(inner.x + 19, inner.y + 6, 18, 5);
-            frame.render_widget(
-                Block::bordered()
-                    .border_type(BorderType::Thick)
-                    .title("thick"),
-                heavy,
-            );
-            let double = Rect::new(inner.x + 38, inner.y + 6, 18, 5);
-            frame.render_widget(
-                Block::bordered()
-                    .border_type(BorderType::Double)
-                    .title("double"),
-                double,
-            );
-        })
-        .context("cannot draw the self-test frame")?;
-
-    let path = Path::new(SELFTEST_PNG);
-    render_png(terminal.backend().buffer(), &RasterOptions::default(), path)?;
-    println!("wrote {}", path.display());
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
+    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    for scene in SCENES {
+        let mut state = meshtui::runtime::first_demo_state(
+            DemoOptions {
+                seed: 1,
+                ..DemoOptions::default()
+            },
+            WIDTH,
+            HEIGHT,
+        );
+        for action in scene.actions {
+            update(&mut state, Msg::Action(*action));
+        }
+        let path = out_dir.join(scene.file);
+        render_scene(&state, scene, &path)?;
+        println!("wrote {}", path.display());
+    }
     Ok(())
+}
+
+fn render_scene(state: &State, scene: &Scene, path: &Path) -> Result<()> {
+    let options = ConfigOptions {
+        config_dir: Some(std::env::temp_dir().join("meshtui-screenshots-no-user-config")),
+        theme: Some(scene.theme.into()),
+        keymap: None,
+        color: Some(scene.color),
+        ascii: Some(false),
+    };
+    let config = config::load(&options, &|_| None).context("loading the built-in config")?;
+    let chrome = Chrome {
+        theme: &config.theme,
+        keymap: &config.keymap,
+        ascii: false,
+    };
+    let mut terminal =
+        Terminal::new(TestBackend::new(WIDTH, HEIGHT)).context("creating the test terminal")?;
+    terminal
+        .draw(|frame| ui::draw(frame, state, &chrome))
+        .context("drawing the frame")?;
+    let light = scene.theme == "light";
+    let raster = RasterOptions {
+        default_fg: if light {
+            [0x24, 0x29, 0x2e]
+        } else {
+            RasterOptions::default().default_fg
+        },
+        default_bg: if light {
+            [0xfa, 0xfa, 0xfa]
+        } else {
+            RasterOptions::default().default_bg
+        },
+        ..RasterOptions::default()
+    };
+    render_png(terminal.backend().buffer(), &raster, path)
 }

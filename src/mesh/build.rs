@@ -5,13 +5,13 @@
 //! client's report wins because only it sees requests rejected locally (circuit breaker,
 //! fault injection). mTLS is read from the server's reports, the only ones that know it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use petgraph::stable_graph::NodeIndex;
 
 use super::graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 use super::health::{Health, HealthThresholds};
-use super::inventory::{GatewayRole, Inventory};
+use super::inventory::{GatewayRole, Inventory, WorkloadInfo};
 use super::sanitize::sanitize;
 use super::traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Reporter, ResponseClass, SampleKind,
@@ -150,7 +150,18 @@ pub fn build_graph(
     let observations = deduplicate(samples);
     let mut builder = Builder {
         graph: MeshGraph::default(),
-        inventory,
+        workloads: inventory
+            .workloads
+            .iter()
+            .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
+            .collect(),
+        external_hosts: inventory
+            .services
+            .iter()
+            .filter(|s| s.external)
+            .map(|s| s.host.as_str())
+            .collect(),
+        peer_nodes: HashMap::new(),
         graph_type: options.graph_type,
         inject_service_nodes: options.inject_service_nodes,
         edges: HashMap::new(),
@@ -203,14 +214,18 @@ fn deduplicate(samples: &[TrafficSample]) -> HashMap<ObservationKey<'_>, Observa
 
 struct Builder<'i> {
     graph: MeshGraph,
-    inventory: &'i Inventory,
+    /// Inventory indexes, built once so that each observation costs a hash lookup.
+    workloads: HashMap<(&'i str, &'i str), &'i WorkloadInfo>,
+    external_hosts: HashSet<&'i str>,
+    /// Nodes already made for a peer's labels: most observations repeat a peer.
+    peer_nodes: HashMap<&'i PeerLabels, NodeIndex>,
     graph_type: GraphType,
     inject_service_nodes: bool,
     edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator>,
 }
 
-impl Builder<'_> {
-    fn add(&mut self, key: &ObservationKey<'_>, observation: &Observation) {
+impl<'i> Builder<'i> {
+    fn add(&mut self, key: &ObservationKey<'i>, observation: &Observation) {
         let source = self.source_node(key.source);
         let destination = self.destination_node(key);
         if let (Some(destination), false) = (destination, self.inject_service_nodes) {
@@ -244,7 +259,7 @@ impl Builder<'_> {
             .add(key, observation);
     }
 
-    fn source_node(&mut self, peer: &PeerLabels) -> NodeIndex {
+    fn source_node(&mut self, peer: &'i PeerLabels) -> NodeIndex {
         if peer.is_unknown() {
             return self
                 .graph
@@ -257,7 +272,16 @@ impl Builder<'_> {
     }
 
     /// The node for the workload side of a peer, according to the graph type.
-    fn workload_side_node(&mut self, peer: &PeerLabels) -> NodeIndex {
+    fn workload_side_node(&mut self, peer: &'i PeerLabels) -> NodeIndex {
+        if let Some(&index) = self.peer_nodes.get(peer) {
+            return index;
+        }
+        let index = self.make_workload_side_node(peer);
+        self.peer_nodes.insert(peer, index);
+        index
+    }
+
+    fn make_workload_side_node(&mut self, peer: &PeerLabels) -> NodeIndex {
         let gateway = self.gateway_role(peer);
         let has_app = known(&peer.app);
         let (key, kind, name) = match (self.graph_type, gateway) {
@@ -290,8 +314,8 @@ impl Builder<'_> {
         };
         let graph_type = self.graph_type;
         let sidecar = self
-            .inventory
-            .workload(&peer.namespace, &peer.workload)
+            .workloads
+            .get(&(peer.namespace.as_str(), peer.workload.as_str()))
             .map(|w| w.sidecar_injected);
         self.graph.upsert_node(NodeKey(key.clone()), || MeshNode {
             kind,
@@ -309,7 +333,10 @@ impl Builder<'_> {
     }
 
     fn gateway_role(&self, peer: &PeerLabels) -> Option<GatewayRole> {
-        if let Some(workload) = self.inventory.workload(&peer.namespace, &peer.workload) {
+        if let Some(workload) = self
+            .workloads
+            .get(&(peer.namespace.as_str(), peer.workload.as_str()))
+        {
             return workload.gateway;
         }
         // Without inventory (metrics only), Istio's default gateway names still tell.
@@ -323,7 +350,7 @@ impl Builder<'_> {
     }
 
     /// The workload that served the requests, or `None` when no proxy there knew it.
-    fn destination_node(&mut self, key: &ObservationKey<'_>) -> Option<NodeIndex> {
+    fn destination_node(&mut self, key: &ObservationKey<'i>) -> Option<NodeIndex> {
         if self.graph_type == GraphType::Service || !known(&key.destination.workload) {
             return None;
         }
@@ -336,10 +363,7 @@ impl Builder<'_> {
         let host = key.destination_service;
         let passthrough = matches!(name, "PassthroughCluster" | "BlackHoleCluster");
         let external = passthrough
-            || self
-                .inventory
-                .service_by_host(host)
-                .is_some_and(|s| s.external)
+            || self.external_hosts.contains(host)
             || (!known(&key.destination.workload)
                 && known(host)
                 && !host.ends_with(".svc.cluster.local"));

@@ -3,7 +3,7 @@
 mod input;
 mod terminal;
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc;
@@ -12,8 +12,8 @@ use crate::app::{update, Effect, Msg, State};
 use crate::cli::{Cli, ColorArg, Command, DemoArgs};
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::mesh::GraphOptions;
-use crate::source::demo::{DemoOptions, DemoSource, DEMO_START_UNIX_S};
-use crate::source::{MeshSource, SourceCommand};
+use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
+use crate::source::{MeshSource, SourceCommand, SourceEvent};
 use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
@@ -23,12 +23,18 @@ pub use terminal::TerminalGuard;
 const CLOCK_TICK: Duration = Duration::from_secs(1);
 
 pub fn run(cli: Cli) -> Result<()> {
+    let started = Instant::now();
     // Config errors are reported before the terminal is touched.
     let config = load_config(&cli)?;
     match cli.command {
         Command::Demo(args) => {
             let (source, clock) = demo_source(&args)?;
-            run_tui(Box::new(source), config, clock)
+            let session = Session {
+                clock,
+                started,
+                exit_after_first_frame: args.exit_after_first_frame,
+            };
+            run_tui(Box::new(source), config, session)
         }
     }
 }
@@ -93,15 +99,28 @@ fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
     Ok((DemoSource::new(options), clock))
 }
 
-fn run_tui(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> Result<()> {
+/// How one interactive session runs.
+#[derive(Debug, Clone, Copy)]
+struct Session {
+    clock: Clock,
+    started: Instant,
+    exit_after_first_frame: bool,
+}
+
+fn run_tui(source: Box<dyn MeshSource>, config: LoadedConfig, session: Session) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(event_loop(source, config, clock))
+    runtime.block_on(event_loop(source, config, session))
 }
 
-async fn event_loop(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Clock) -> Result<()> {
+async fn event_loop(
+    source: Box<dyn MeshSource>,
+    config: LoadedConfig,
+    session: Session,
+) -> Result<()> {
+    let clock = session.clock;
     let graph_options = GraphOptions {
         thresholds: config.health,
         ..GraphOptions::default()
@@ -127,6 +146,7 @@ async fn event_loop(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Cl
     update(&mut state, Msg::Resize { width, height });
     terminal.draw(|frame| ui::draw(frame, &state, &chrome))?;
 
+    let mut first_frame_after = None;
     let result = loop {
         let msgs: Vec<Msg> = tokio::select! {
             event = from_input.recv() => match event {
@@ -161,11 +181,40 @@ async fn event_loop(source: Box<dyn MeshSource>, config: LoadedConfig, clock: Cl
         }
         if redraw {
             terminal.draw(|frame| ui::draw(frame, &state, &chrome))?;
+            if session.exit_after_first_frame && state.data_taken_at.is_some() {
+                first_frame_after = Some(session.started.elapsed());
+                break Ok(());
+            }
         }
     };
     source_task.abort();
     terminal.restore();
+    if let Some(elapsed) = first_frame_after {
+        eprintln!(
+            "first frame with data after {:.2} ms",
+            elapsed.as_secs_f64() * 1000.0
+        );
+    }
     result
+}
+
+/// The demo's state after its first snapshot at a terminal size, as the screen tests,
+/// the screenshots and the benchmarks start from it (seed and clock fixed by `options`).
+pub fn first_demo_state(options: DemoOptions, width: u16, height: u16) -> State {
+    let mesh = DemoMesh::new(options.clone());
+    let snapshot = mesh.snapshot();
+    let description = DemoSource::new(options).describe();
+    let mut state = State::new(
+        description,
+        GraphOptions::default(),
+        snapshot.taken_at_unix_s,
+    );
+    update(&mut state, Msg::Resize { width, height });
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))),
+    );
+    state
 }
 
 fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand) {

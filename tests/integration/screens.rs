@@ -3,9 +3,8 @@
 
 use meshtui::app::{update, Action, Msg, State};
 use meshtui::config::{self, ColorChoice, ConfigOptions, LoadedConfig, Slot};
-use meshtui::mesh::{GraphOptions, Health};
-use meshtui::source::demo::{DemoMesh, DemoOptions};
-use meshtui::source::{MeshSource, SourceEvent};
+use meshtui::mesh::Health;
+use meshtui::source::demo::DemoOptions;
 use meshtui::ui::{self, glyphs::health_mark, Chrome};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -24,26 +23,15 @@ fn config(theme: &str, color: ColorChoice) -> LoadedConfig {
     config::load(&options, &|_| None).expect("built-in config loads")
 }
 
-/// The demo's state after its first snapshot, at the given terminal size.
-pub fn demo_state(width: u16, height: u16) -> State {
-    let options = DemoOptions {
-        seed: 1,
-        ..DemoOptions::default()
-    };
-    let mesh = DemoMesh::new(options.clone());
-    let snapshot = mesh.snapshot();
-    let description = meshtui::source::demo::DemoSource::new(options).describe();
-    let mut state = State::new(
-        description,
-        GraphOptions::default(),
-        snapshot.taken_at_unix_s,
-    );
-    update(&mut state, Msg::Resize { width, height });
-    update(
-        &mut state,
-        Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))),
-    );
-    state
+fn demo_state(width: u16, height: u16) -> State {
+    meshtui::runtime::first_demo_state(
+        DemoOptions {
+            seed: 1,
+            ..DemoOptions::default()
+        },
+        width,
+        height,
+    )
 }
 
 fn render(state: &State, config: &LoadedConfig) -> Buffer {
@@ -195,6 +183,6 @@ fn ascii_mode_draws_no_box_drawing_characters() {
     let mut config = config("dark", ColorChoice::TrueColor);
     config.ascii = true;
     let screen = text(&render(&state, &config));
-    assert!(screen.chars().all(|c| c.is_ascii()), "{screen}");
+    assert!(screen.is_ascii(), "{screen}");
     assert!(screen.contains("productpage"));
 }
