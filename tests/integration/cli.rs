@@ -65,3 +65,16 @@ fn a_bad_theme_name_is_refused_with_the_choices() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_readme_documents_every_action_of_the_default_keymap() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for action in meshtui::app::Action::ALL {
+        assert!(
+            readme.contains(&format!("`{}`", action.name())),
+            "README lists {}",
+            action.name()
+        );
+    }
+}
