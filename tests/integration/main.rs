@@ -5,5 +5,6 @@
 mod support;
 
 mod cli;
+mod navigation;
 mod screens;
 mod tmux_demo;

@@ -186,3 +186,14 @@ fn ascii_mode_draws_no_box_drawing_characters() {
     assert!(screen.is_ascii(), "{screen}");
     assert!(screen.contains("productpage"));
 }
+
+#[test]
+fn ascii_mode_keeps_the_help_overlay_ascii_too() {
+    let mut state = demo_state(120, 40);
+    update(&mut state, Msg::Action(Action::ShowHelp));
+    let mut config = config("dark", ColorChoice::TrueColor);
+    config.ascii = true;
+    let screen = text(&render(&state, &config));
+    assert!(screen.contains("o healthy ! degraded x failure - no traffic"), "{screen}");
+    assert!(screen.is_ascii(), "{screen}");
+}

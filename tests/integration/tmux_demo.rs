@@ -73,7 +73,11 @@ fn the_demo_shows_bookinfo_moves_the_selection_opens_help_and_quits_cleanly() {
         "the process is gone and the shell is back"
     );
 
-    // The terminal is usable: canonical mode and echo are back and the main screen shows.
+    assert_shell_is_usable(&tmux, "demo --seed 1");
+}
+
+/// The terminal is back to what the shell expects: canonical mode, echo, main screen.
+fn assert_shell_is_usable(tmux: &Tmux, typed: &str) {
     tmux.type_line("stty -a | tr ' ' '\\n' | grep -x -e icanon -e echo | tr '\\n' ' '; echo shell-ok-$((40+2))");
     let shell = tmux.wait_for("the shell to answer", PATIENCE, |s| {
         s.contains("shell-ok-42")
@@ -83,7 +87,29 @@ fn the_demo_shows_bookinfo_moves_the_selection_opens_help_and_quits_cleanly() {
         "the tty is out of raw mode:\n{shell}"
     );
     assert!(
-        shell.contains("demo --seed 1"),
+        shell.contains(typed),
         "the alternate screen was left:\n{shell}"
     );
+}
+
+#[test]
+fn sigterm_and_sighup_end_the_session_and_restore_the_terminal() {
+    // Each run has a seed of its own so the signal reaches only its own process.
+    for (signal, seed) in [("-TERM", "4242"), ("-HUP", "4343")] {
+        let tmux = Tmux::start(100, 30);
+        let command = format!("{} demo --seed {seed}", meshtui_binary().display());
+        tmux.type_line(&command);
+        tmux.wait_for("the demo to draw", PATIENCE, |s| {
+            s.contains("DEMO") && s.contains("productpage")
+        });
+        let sent = std::process::Command::new("pkill")
+            .args([signal, "-f", &format!("meshtui demo --seed {seed}$")])
+            .status()
+            .expect("pkill (procps) runs");
+        assert!(sent.success(), "{signal} reached meshtui");
+        tmux.wait_for("meshtui to exit", PATIENCE, |_| {
+            tmux.current_command() == "sh"
+        });
+        assert_shell_is_usable(&tmux, &format!("demo --seed {seed}"));
+    }
 }

@@ -1,13 +1,40 @@
 //! The help overlay, built from the live keymap so it always tells the truth.
 
 use ratatui::layout::Rect;
+use ratatui::symbols;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
 use crate::app::State;
 use crate::config::{KeyContext, Slot};
+use crate::layout::{glyph, LEFT, RIGHT};
+use crate::mesh::Health;
+use crate::ui::glyphs::{dashed, health_mark};
 use crate::ui::Chrome;
+
+const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
+
+/// What the line styles and health marks mean, in the characters this terminal gets.
+fn legend(chrome: &Chrome) -> Vec<Line<'static>> {
+    let solid = glyph(LEFT | RIGHT, chrome.ascii);
+    let edges = format!("Edges: {solid} mTLS   {} plain text", dashed(solid, chrome.ascii));
+    let mut marks = String::from("Marks:");
+    for health in [Health::Healthy, Health::Degraded, Health::Failure, Health::NoTraffic] {
+        marks.push_str(&format!(" {} {}", health_mark(health, chrome.ascii), health.label()));
+    }
+    let style = chrome.theme.style(Slot::Muted);
+    vec![Line::from(Span::styled(edges, style)), Line::from(Span::styled(marks, style))]
+}
 
 pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: &Chrome) {
     let theme = chrome.theme;
@@ -19,7 +46,8 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
         width,
         height,
     };
-    let mut lines = Vec::new();
+    let mut lines = legend(chrome);
+    lines.push(Line::default());
     for (title, context) in [
         ("Everywhere", KeyContext::Global),
         ("Topology", KeyContext::Topology),
@@ -39,17 +67,16 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
         }
         lines.push(Line::default());
     }
-    lines.push(Line::from(Span::styled(
-        "Edges: ─ mTLS  ╌ plain text.  Marks: ● healthy ▲ degraded ✖ failing ○ no traffic",
-        theme.style(Slot::Muted),
-    )));
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Border))
         .title(Span::styled(
-            " Keys — Esc closes ",
+            if chrome.ascii { " Keys - Esc closes " } else { " Keys — Esc closes " },
             theme.style(Slot::Title),
         ));
+    if chrome.ascii {
+        block = block.border_set(ASCII_BORDER);
+    }
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(block).scroll((scroll, 0)),

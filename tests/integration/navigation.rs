@@ -1,0 +1,253 @@
+//! What the keys do to the topology, as a user sees it: focus, namespace filter, find,
+//! the edge table's order, and a layout that holds still when only numbers change.
+
+use std::collections::BTreeSet;
+
+use meshtui::app::edge_table::SortKey;
+use meshtui::app::topology::node_label;
+use meshtui::app::update::table_rows;
+use meshtui::app::{update, Action, FindKey, Msg, State};
+use meshtui::source::demo::{DemoMesh, DemoOptions};
+use meshtui::source::SourceEvent;
+
+fn options() -> DemoOptions {
+    DemoOptions {
+        seed: 1,
+        ..DemoOptions::default()
+    }
+}
+
+fn demo_state() -> State {
+    meshtui::runtime::first_demo_state(options(), 120, 40)
+}
+
+fn visible_labels(state: &State) -> BTreeSet<String> {
+    state
+        .view
+        .nodes
+        .iter()
+        .map(|n| node_label(state.graph.node(*n).unwrap()))
+        .collect()
+}
+
+fn selected_label(state: &State) -> String {
+    let key = state.selection.as_ref().expect("a node is selected");
+    node_label(
+        state
+            .graph
+            .node(state.graph.node_index(key).unwrap())
+            .unwrap(),
+    )
+}
+
+fn act(state: &mut State, actions: &[Action]) {
+    for action in actions {
+        update(state, Msg::Action(*action));
+    }
+}
+
+fn find(state: &mut State, text: &str) {
+    act(state, &[Action::Find]);
+    for c in text.chars() {
+        update(state, Msg::Find(FindKey::Char(c)));
+    }
+    update(state, Msg::Find(FindKey::Accept));
+}
+
+#[test]
+fn the_view_opens_on_the_busiest_entry_point() {
+    assert_eq!(selected_label(&demo_state()), "istio-ingressgateway");
+}
+
+#[test]
+fn find_jumps_to_the_first_match_and_escape_returns_to_where_you_were() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::Find]);
+    for c in "ratin".chars() {
+        update(&mut state, Msg::Find(FindKey::Char(c)));
+    }
+    assert_eq!(selected_label(&state), "ratings v1");
+    update(&mut state, Msg::Find(FindKey::Cancel));
+    assert_eq!(selected_label(&state), "istio-ingressgateway");
+    assert!(state.find.is_none());
+}
+
+#[test]
+fn arrow_keys_follow_the_drawing() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::SelectRight]);
+    let right_of_gateway = selected_label(&state);
+    assert!(
+        ["productpage v1", "frontend v1"].contains(&right_of_gateway.as_str()),
+        "right of the gateway is one of the apps it calls, got {right_of_gateway}"
+    );
+    act(&mut state, &[Action::SelectLeft]);
+    assert!(
+        ["istio-ingressgateway", "unknown"].contains(&selected_label(&state).as_str()),
+        "left goes back to a caller, got {}",
+        selected_label(&state)
+    );
+}
+
+#[test]
+fn focus_shows_the_neighbourhood_of_the_selection_and_widens_by_a_hop() {
+    let mut state = demo_state();
+    find(&mut state, "productpage");
+    act(&mut state, &[Action::ToggleFocus]);
+    let one_hop = visible_labels(&state);
+    for near in [
+        "productpage v1",
+        "details v1",
+        "reviews v1",
+        "reviews v2",
+        "reviews v3",
+        "istio-ingressgateway",
+    ] {
+        assert!(
+            one_hop.contains(near),
+            "{near} is one hop from productpage: {one_hop:?}"
+        );
+    }
+    for far in ["ratings v1", "frontend v1", "cart v1"] {
+        assert!(!one_hop.contains(far), "{far} is further away: {one_hop:?}");
+    }
+    act(&mut state, &[Action::WidenFocus]);
+    assert!(
+        visible_labels(&state).contains("ratings v1"),
+        "two hops reach ratings"
+    );
+    act(&mut state, &[Action::Back]);
+    assert!(
+        visible_labels(&state).contains("cart v1"),
+        "Esc leaves focus"
+    );
+    assert_eq!(state.focus_hops, None);
+}
+
+#[test]
+fn the_namespace_filter_shows_one_namespace_with_its_direct_peers() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::CycleNamespace]);
+    assert_eq!(state.namespace_filter.as_deref(), Some("bookinfo"));
+    let labels = visible_labels(&state);
+    assert!(
+        labels.contains("ratings v1") && labels.contains("istio-ingressgateway"),
+        "{labels:?}"
+    );
+    assert!(
+        !labels.contains("frontend v1") && !labels.contains("cart v1"),
+        "{labels:?}"
+    );
+    for node in state
+        .view
+        .nodes
+        .iter()
+        .map(|n| state.graph.node(*n).unwrap())
+    {
+        let in_namespace = node.namespace == "bookinfo";
+        let peer = state
+            .graph
+            .graph
+            .neighbors_undirected(state.graph.node_index(&node.key).unwrap())
+            .any(|n| state.graph.node(n).unwrap().namespace == "bookinfo");
+        assert!(
+            in_namespace || peer,
+            "{} is neither in bookinfo nor its peer",
+            node.name
+        );
+    }
+    let mut seen = vec![state.namespace_filter.clone()];
+    for _ in 0..state.namespaces.len() {
+        act(&mut state, &[Action::CycleNamespace]);
+        seen.push(state.namespace_filter.clone());
+    }
+    assert_eq!(
+        seen.last(),
+        Some(&None),
+        "cycling ends back at all namespaces: {seen:?}"
+    );
+}
+
+#[test]
+fn the_edge_table_sorts_by_rate_then_errors_then_latency() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::ToggleEdgeTable]);
+    let rows = table_rows(&state);
+    assert_eq!(rows.len(), state.view.edges.len());
+    let http: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.protocol != meshtui::mesh::Protocol::Tcp)
+        .map(|r| r.rate)
+        .collect();
+    assert!(
+        rows.windows(2).all(|w| w[0].rate >= w[1].rate),
+        "largest rate first"
+    );
+    assert!(!http.is_empty());
+    act(&mut state, &[Action::CycleSort]);
+    assert_eq!(state.table.sort, SortKey::Errors);
+    let rows = table_rows(&state);
+    assert!(
+        rows.windows(2).all(|w| w[0].error_pct >= w[1].error_pct),
+        "largest error share first"
+    );
+    assert!(
+        rows[0].error_pct >= 10.0,
+        "the failing edge leads: {:?}",
+        rows[0]
+    );
+    act(&mut state, &[Action::CycleSort]);
+    let rows = table_rows(&state);
+    let p95: Vec<f64> = rows.iter().map(|r| r.p95_ms.unwrap_or(-1.0)).collect();
+    assert!(
+        p95.windows(2).all(|w| w[0] >= w[1]),
+        "slowest p95 first: {p95:?}"
+    );
+    act(&mut state, &[Action::ReverseSort]);
+    let rows = table_rows(&state);
+    let p95: Vec<f64> = rows.iter().map(|r| r.p95_ms.unwrap_or(-1.0)).collect();
+    assert!(
+        p95.windows(2).all(|w| w[0] <= w[1]),
+        "reversed: fastest first: {p95:?}"
+    );
+}
+
+#[test]
+fn a_refresh_in_which_only_numbers_change_moves_no_box() {
+    let mut mesh = DemoMesh::new(options());
+    let mut state = demo_state();
+    let boxes_before = state.view.layout.nodes.clone();
+    let viewport_before = state.viewport;
+    let mut numbers_changed = false;
+    for _ in 0..5 {
+        let before = state.graph.edges().map(|(_, _, _, e)| e.rps()).sum::<f64>();
+        mesh.step();
+        update(
+            &mut state,
+            Msg::Source(SourceEvent::Snapshot(Box::new(mesh.snapshot()))),
+        );
+        let after = state.graph.edges().map(|(_, _, _, e)| e.rps()).sum::<f64>();
+        numbers_changed |= (before - after).abs() > 1e-9;
+        assert_eq!(state.view.layout.nodes, boxes_before);
+        assert_eq!(state.viewport, viewport_before);
+    }
+    assert!(numbers_changed, "the traffic did change between refreshes");
+}
+
+#[test]
+fn pausing_and_refreshing_are_sent_to_the_source() {
+    use meshtui::app::Effect;
+    use meshtui::source::SourceCommand;
+    let mut state = demo_state();
+    let paused = update(&mut state, Msg::Action(Action::TogglePause));
+    assert_eq!(
+        paused.effects,
+        vec![Effect::Source(SourceCommand::SetPaused(true))]
+    );
+    assert!(state.paused);
+    let refresh = update(&mut state, Msg::Action(Action::Refresh));
+    assert_eq!(
+        refresh.effects,
+        vec![Effect::Source(SourceCommand::RefreshNow)]
+    );
+}
