@@ -194,6 +194,9 @@ fn ascii_mode_keeps_the_help_overlay_ascii_too() {
     let mut config = config("dark", ColorChoice::TrueColor);
     config.ascii = true;
     let screen = text(&render(&state, &config));
-    assert!(screen.contains("o healthy ! degraded x failure - no traffic"), "{screen}");
+    assert!(
+        screen.contains("o healthy ! degraded x failure - no traffic"),
+        "{screen}"
+    );
     assert!(screen.is_ascii(), "{screen}");
 }

@@ -27,13 +27,28 @@ const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
 /// What the line styles and health marks mean, in the characters this terminal gets.
 fn legend(chrome: &Chrome) -> Vec<Line<'static>> {
     let solid = glyph(LEFT | RIGHT, chrome.ascii);
-    let edges = format!("Edges: {solid} mTLS   {} plain text", dashed(solid, chrome.ascii));
+    let edges = format!(
+        "Edges: {solid} mTLS   {} plain text",
+        dashed(solid, chrome.ascii)
+    );
     let mut marks = String::from("Marks:");
-    for health in [Health::Healthy, Health::Degraded, Health::Failure, Health::NoTraffic] {
-        marks.push_str(&format!(" {} {}", health_mark(health, chrome.ascii), health.label()));
+    for health in [
+        Health::Healthy,
+        Health::Degraded,
+        Health::Failure,
+        Health::NoTraffic,
+    ] {
+        marks.push_str(&format!(
+            " {} {}",
+            health_mark(health, chrome.ascii),
+            health.label()
+        ));
     }
     let style = chrome.theme.style(Slot::Muted);
-    vec![Line::from(Span::styled(edges, style)), Line::from(Span::styled(marks, style))]
+    vec![
+        Line::from(Span::styled(edges, style)),
+        Line::from(Span::styled(marks, style)),
+    ]
 }
 
 pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: &Chrome) {
@@ -71,7 +86,11 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Border))
         .title(Span::styled(
-            if chrome.ascii { " Keys - Esc closes " } else { " Keys — Esc closes " },
+            if chrome.ascii {
+                " Keys - Esc closes "
+            } else {
+                " Keys — Esc closes "
+            },
             theme.style(Slot::Title),
         ));
     if chrome.ascii {
