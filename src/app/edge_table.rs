@@ -97,7 +97,10 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
     };
     rows.sort_by(|a, b| {
         let primary = match state.sort {
-            SortKey::Rate => b.rate.total_cmp(&a.rate),
+            // Requests/s and bytes/s don't compare: request edges first, then TCP by bytes.
+            SortKey::Rate => (a.protocol == Protocol::Tcp)
+                .cmp(&(b.protocol == Protocol::Tcp))
+                .then_with(|| b.rate.total_cmp(&a.rate)),
             SortKey::Errors => b.error_pct.total_cmp(&a.error_pct),
             SortKey::Latency => b
                 .p95_ms

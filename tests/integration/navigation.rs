@@ -174,16 +174,22 @@ fn the_edge_table_sorts_by_rate_then_errors_then_latency() {
     act(&mut state, &[Action::ToggleEdgeTable]);
     let rows = table_rows(&state);
     assert_eq!(rows.len(), state.view.edges.len());
-    let http: Vec<f64> = rows
+    let is_tcp = |r: &meshtui::app::edge_table::EdgeRow| r.protocol == meshtui::mesh::Protocol::Tcp;
+    let first_tcp = rows
         .iter()
-        .filter(|r| r.protocol != meshtui::mesh::Protocol::Tcp)
-        .map(|r| r.rate)
-        .collect();
+        .position(is_tcp)
+        .expect("the demo has TCP edges");
+    assert!(first_tcp > 0, "the demo has request edges");
     assert!(
-        rows.windows(2).all(|w| w[0].rate >= w[1].rate),
-        "largest rate first"
+        rows[first_tcp..].iter().all(is_tcp),
+        "request edges first, TCP (bytes/s) after"
     );
-    assert!(!http.is_empty());
+    for part in [&rows[..first_tcp], &rows[first_tcp..]] {
+        assert!(
+            part.windows(2).all(|w| w[0].rate >= w[1].rate),
+            "largest rate first"
+        );
+    }
     act(&mut state, &[Action::CycleSort]);
     assert_eq!(state.table.sort, SortKey::Errors);
     let rows = table_rows(&state);
