@@ -1,9 +1,12 @@
 //! Builds a [`MeshGraph`] from traffic samples and the inventory.
 //!
-//! Series reported by both proxies of a hop are counted once: samples that agree on every
-//! label but `reporter` and `connection_security_policy` are one observation, and the
-//! client's report wins because only it sees requests rejected locally (circuit breaker,
-//! fault injection). mTLS is read from the server's reports, the only ones that know it.
+//! A hop between two proxies is reported twice, by the client (`reporter="source"`) and by
+//! the server (`reporter="destination"`), and the two reports need not agree label for label
+//! (a gateway has no version label of its own; the server fills in `unknown`). So the choice
+//! is made per edge, as Kiali does: when the client reported anything on an edge, its reports
+//! alone count — only it sees requests it rejected itself (circuit breaker, fault injection);
+//! otherwise (a caller without a sidecar) the server's reports count. mTLS is read from the
+//! server's reports, the only ones that know it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,113 +32,88 @@ pub struct GraphOptions {
     pub thresholds: HealthThresholds,
 }
 
-/// One observation after de-duplication across reporters.
-#[derive(Debug, Clone, Copy, Default)]
-struct Observation {
-    source_reported: f64,
-    destination_reported: f64,
-    destination_mtls: f64,
-    seen_by_source: bool,
-    seen_by_destination: bool,
+/// What one side of a hop (the clients' proxies or the servers') reported on an edge.
+#[derive(Debug, Default)]
+struct Reports {
+    requests: ErrorSplit,
+    /// Cumulative bucket rates keyed by the bits of `le` (exact bounds repeat across series).
+    buckets: HashMap<u64, f64>,
+    tcp_bytes_per_s: f64,
+    any: bool,
 }
 
-impl Observation {
-    fn value(&self) -> f64 {
-        if self.seen_by_source {
-            self.source_reported
-        } else {
-            self.destination_reported
+impl Reports {
+    fn add(&mut self, sample: &TrafficSample) {
+        let labels = &sample.labels;
+        let rate = sample.rate_per_s;
+        match sample.kind {
+            SampleKind::Requests => {
+                let class =
+                    ResponseClass::of(labels.protocol, labels.response_code, labels.grpc_status);
+                self.requests.add(class, rate);
+            }
+            SampleKind::DurationBucket { le_ms } => {
+                *self.buckets.entry(le_ms.to_bits()).or_default() += rate
+            }
+            SampleKind::TcpSentBytes | SampleKind::TcpReceivedBytes => self.tcp_bytes_per_s += rate,
         }
-    }
-}
-
-/// Every label that identifies an observation, borrowed from the sample.
-#[derive(Debug, PartialEq, Eq, Hash)]
-struct ObservationKey<'a> {
-    kind: KindKey,
-    source: &'a PeerLabels,
-    destination: &'a PeerLabels,
-    destination_service: &'a str,
-    destination_service_name: &'a str,
-    destination_service_namespace: &'a str,
-    protocol: Protocol,
-    response_code: u16,
-    grpc_status: Option<u32>,
-    response_flags: &'a str,
-    operation: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum KindKey {
-    Requests,
-    Bucket(u64),
-    TcpSent,
-    TcpReceived,
-}
-
-impl KindKey {
-    fn of(kind: SampleKind) -> Self {
-        match kind {
-            SampleKind::Requests => KindKey::Requests,
-            SampleKind::DurationBucket { le_ms } => KindKey::Bucket(le_ms.to_bits()),
-            SampleKind::TcpSentBytes => KindKey::TcpSent,
-            SampleKind::TcpReceivedBytes => KindKey::TcpReceived,
-        }
+        self.any = true;
     }
 }
 
 #[derive(Debug, Default)]
 struct EdgeAccumulator {
-    requests: ErrorSplit,
-    /// Cumulative bucket rates keyed by the bits of `le` (exact bounds repeat across series).
-    buckets: HashMap<u64, f64>,
-    tcp_bytes_per_s: f64,
-    destination_total: f64,
-    destination_mtls: f64,
+    client: Reports,
+    server: Reports,
+    /// Traffic the servers' proxies saw, and the part of it that arrived over mutual TLS.
+    server_traffic: f64,
+    server_mtls: f64,
 }
 
 impl EdgeAccumulator {
-    fn add(&mut self, key: &ObservationKey<'_>, observation: &Observation) {
-        let value = observation.value();
-        match key.kind {
-            KindKey::Requests => {
-                let class = ResponseClass::of(key.protocol, key.response_code, key.grpc_status);
-                self.requests.add(class, value);
+    fn add(&mut self, sample: &TrafficSample) {
+        match sample.labels.reporter {
+            Reporter::Source => self.client.add(sample),
+            // A waypoint stands where the server's proxy would in ambient mode.
+            Reporter::Destination | Reporter::Waypoint => {
+                self.server.add(sample);
+                if !matches!(sample.kind, SampleKind::DurationBucket { .. }) {
+                    self.server_traffic += sample.rate_per_s;
+                    if sample.labels.security == SecurityPolicy::MutualTls {
+                        self.server_mtls += sample.rate_per_s;
+                    }
+                }
             }
-            KindKey::Bucket(bits) => *self.buckets.entry(bits).or_default() += value,
-            KindKey::TcpSent | KindKey::TcpReceived => self.tcp_bytes_per_s += value,
-        }
-        if matches!(
-            key.kind,
-            KindKey::Requests | KindKey::TcpSent | KindKey::TcpReceived
-        ) {
-            self.destination_total += observation.destination_reported;
-            self.destination_mtls += observation.destination_mtls;
         }
     }
 
     fn finish(self, protocol: Protocol, thresholds: &HealthThresholds) -> ServiceEdge {
-        let buckets: Vec<(f64, f64)> = self
+        let reports = if self.client.any {
+            self.client
+        } else {
+            self.server
+        };
+        let buckets: Vec<(f64, f64)> = reports
             .buckets
             .into_iter()
             .map(|(bits, rate)| (f64::from_bits(bits), rate))
             .collect();
         let health = if protocol == Protocol::Tcp {
-            if self.tcp_bytes_per_s > 0.0 {
+            if reports.tcp_bytes_per_s > 0.0 {
                 Health::Healthy
             } else {
                 Health::NoTraffic
             }
         } else {
-            thresholds.judge(&self.requests)
+            thresholds.judge(&reports.requests)
         };
         ServiceEdge {
             protocol,
-            requests: self.requests,
+            requests: reports.requests,
             latency: LatencyQuantiles::from_buckets(&buckets),
-            tcp_bytes_per_s: self.tcp_bytes_per_s,
-            mtls_share: (self.destination_total > 0.0)
-                .then(|| (self.destination_mtls / self.destination_total).clamp(0.0, 1.0)),
+            tcp_bytes_per_s: reports.tcp_bytes_per_s,
+            mtls_share: (self.server_traffic > 0.0)
+                .then(|| (self.server_mtls / self.server_traffic).clamp(0.0, 1.0)),
             health,
         }
     }
@@ -147,7 +125,6 @@ pub fn build_graph(
     inventory: &Inventory,
     options: &GraphOptions,
 ) -> MeshGraph {
-    let observations = deduplicate(samples);
     let mut builder = Builder {
         graph: MeshGraph::default(),
         workloads: inventory
@@ -162,55 +139,21 @@ pub fn build_graph(
             .map(|s| s.host.as_str())
             .collect(),
         peer_nodes: HashMap::new(),
+        service_nodes: HashMap::new(),
         graph_type: options.graph_type,
         inject_service_nodes: options.inject_service_nodes,
         edges: HashMap::new(),
     };
-    for (key, observation) in &observations {
-        builder.add(key, observation);
+    for sample in samples {
+        // A malformed rate changes nothing rather than poisoning every sum it joins.
+        if sample.rate_per_s.is_finite() && sample.rate_per_s >= 0.0 {
+            builder.add(sample);
+        }
     }
     builder.finish(&options.thresholds)
 }
 
-fn deduplicate(samples: &[TrafficSample]) -> HashMap<ObservationKey<'_>, Observation> {
-    let mut observations: HashMap<ObservationKey<'_>, Observation> =
-        HashMap::with_capacity(samples.len());
-    for sample in samples {
-        if !sample.rate_per_s.is_finite() || sample.rate_per_s < 0.0 {
-            continue;
-        }
-        let labels = &sample.labels;
-        let key = ObservationKey {
-            kind: KindKey::of(sample.kind),
-            source: &labels.source,
-            destination: &labels.destination,
-            destination_service: &labels.destination_service,
-            destination_service_name: &labels.destination_service_name,
-            destination_service_namespace: &labels.destination_service_namespace,
-            protocol: labels.protocol,
-            response_code: labels.response_code,
-            grpc_status: labels.grpc_status,
-            response_flags: &labels.response_flags,
-            operation: labels.operation.as_deref(),
-        };
-        let entry = observations.entry(key).or_default();
-        match labels.reporter {
-            Reporter::Source => {
-                entry.source_reported += sample.rate_per_s;
-                entry.seen_by_source = true;
-            }
-            // A waypoint stands where the server's proxy would in ambient mode.
-            Reporter::Destination | Reporter::Waypoint => {
-                entry.destination_reported += sample.rate_per_s;
-                entry.seen_by_destination = true;
-                if labels.security == SecurityPolicy::MutualTls {
-                    entry.destination_mtls += sample.rate_per_s;
-                }
-            }
-        }
-    }
-    observations
-}
+type ServiceIdentity<'i> = (&'i str, &'i str, &'i str, &'i str, bool);
 
 struct Builder<'i> {
     graph: MeshGraph,
@@ -219,44 +162,42 @@ struct Builder<'i> {
     external_hosts: HashSet<&'i str>,
     /// Nodes already made for a peer's labels: most observations repeat a peer.
     peer_nodes: HashMap<&'i PeerLabels, NodeIndex>,
+    /// The same for the service side: (host, name, namespace, cluster, workload known).
+    service_nodes: HashMap<ServiceIdentity<'i>, Option<NodeIndex>>,
     graph_type: GraphType,
     inject_service_nodes: bool,
     edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator>,
 }
 
 impl<'i> Builder<'i> {
-    fn add(&mut self, key: &ObservationKey<'i>, observation: &Observation) {
-        let source = self.source_node(key.source);
-        let destination = self.destination_node(key);
+    fn add(&mut self, sample: &'i TrafficSample) {
+        let labels = &sample.labels;
+        let source = self.source_node(&labels.source);
+        let destination = self.destination_node(labels);
         if let (Some(destination), false) = (destination, self.inject_service_nodes) {
-            self.accumulate(source, destination, key, observation);
+            self.accumulate(source, destination, sample);
             return;
         }
-        let service = self.service_node(key);
+        let service = self.service_node(labels);
         match (service, destination) {
             (Some(service), Some(destination)) if service != destination => {
-                self.accumulate(source, service, key, observation);
-                self.accumulate(service, destination, key, observation);
+                self.accumulate(source, service, sample);
+                self.accumulate(service, destination, sample);
             }
-            (Some(only), _) | (None, Some(only)) => self.accumulate(source, only, key, observation),
+            (Some(only), _) | (None, Some(only)) => self.accumulate(source, only, sample),
             (None, None) => {
                 let unknown = self.unknown_destination();
-                self.accumulate(source, unknown, key, observation);
+                self.accumulate(source, unknown, sample);
             }
         }
     }
 
-    fn accumulate(
-        &mut self,
-        from: NodeIndex,
-        to: NodeIndex,
-        key: &ObservationKey<'_>,
-        observation: &Observation,
-    ) {
+    fn accumulate(&mut self, from: NodeIndex, to: NodeIndex, sample: &TrafficSample) {
+        let protocol = sample.labels.protocol;
         self.edges
-            .entry((from, to, key.protocol))
+            .entry((from, to, protocol))
             .or_default()
-            .add(key, observation);
+            .add(sample);
     }
 
     fn source_node(&mut self, peer: &'i PeerLabels) -> NodeIndex {
@@ -319,10 +260,10 @@ impl<'i> Builder<'i> {
             .map(|w| w.sidecar_injected);
         self.graph.upsert_node(NodeKey(key.clone()), || MeshNode {
             kind,
-            app: has_app.then(|| peer.app.clone()),
+            app: has_app.then(|| sanitize(&peer.app)),
             version: (known(&peer.version)
                 && matches!(kind, NodeKind::VersionedApp | NodeKind::Workload))
-            .then(|| peer.version.clone()),
+            .then(|| sanitize(&peer.version)),
             sidecar: if graph_type == GraphType::Workload || kind != NodeKind::App {
                 sidecar
             } else {
@@ -350,23 +291,36 @@ impl<'i> Builder<'i> {
     }
 
     /// The workload that served the requests, or `None` when no proxy there knew it.
-    fn destination_node(&mut self, key: &ObservationKey<'i>) -> Option<NodeIndex> {
-        if self.graph_type == GraphType::Service || !known(&key.destination.workload) {
+    fn destination_node(&mut self, labels: &'i SampleLabels) -> Option<NodeIndex> {
+        if self.graph_type == GraphType::Service || !known(&labels.destination.workload) {
             return None;
         }
-        Some(self.workload_side_node(key.destination))
+        Some(self.workload_side_node(&labels.destination))
     }
 
     /// The service or external host the requests were addressed to.
-    fn service_node(&mut self, key: &ObservationKey<'_>) -> Option<NodeIndex> {
-        let name = key.destination_service_name;
-        let host = key.destination_service;
+    fn service_node(&mut self, labels: &'i SampleLabels) -> Option<NodeIndex> {
+        let identity = (
+            labels.destination_service.as_str(),
+            labels.destination_service_name.as_str(),
+            labels.destination_service_namespace.as_str(),
+            labels.destination.cluster.as_str(),
+            known(&labels.destination.workload),
+        );
+        if let Some(&node) = self.service_nodes.get(&identity) {
+            return node;
+        }
+        let node = self.make_service_node(identity);
+        self.service_nodes.insert(identity, node);
+        node
+    }
+
+    fn make_service_node(&mut self, identity: ServiceIdentity<'_>) -> Option<NodeIndex> {
+        let (host, name, namespace, cluster, workload_known) = identity;
         let passthrough = matches!(name, "PassthroughCluster" | "BlackHoleCluster");
         let external = passthrough
             || self.external_hosts.contains(host)
-            || (!known(&key.destination.workload)
-                && known(host)
-                && !host.ends_with(".svc.cluster.local"));
+            || (!workload_known && known(host) && !host.ends_with(".svc.cluster.local"));
         if external {
             let label = if passthrough { name } else { host };
             let node_key = format!("ext/{label}");
@@ -378,11 +332,9 @@ impl<'i> Builder<'i> {
                     }),
             );
         }
-        if !known(name) || !known(key.destination_service_namespace) {
+        if !known(name) || !known(namespace) {
             return None;
         }
-        let cluster = &key.destination.cluster;
-        let namespace = key.destination_service_namespace;
         let node_key = format!("svc/{cluster}/{namespace}/{name}");
         Some(
             self.graph

@@ -184,8 +184,8 @@ fn mtls_share_is_read_from_the_destination_reports() {
     let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
     assert!(close(edge.mtls_share.unwrap(), 0.75));
     assert!(
-        close(edge.rps(), 5.0),
-        "source 4.0 + destination-only 201s 1.0"
+        close(edge.rps(), 4.0),
+        "the client reported this edge: its report counts alone"
     );
 }
 
@@ -433,4 +433,41 @@ fn without_service_nodes_edges_go_straight_to_the_workloads() {
         edge_between(&graph, PRODUCTPAGE, REVIEWS_V2).rps(),
         2.0
     ));
+}
+
+#[test]
+fn a_gateway_edge_counts_once_although_the_two_proxies_label_it_differently() {
+    // The gateway's own series have no version; the server writes `unknown` for it.
+    let client_side = SampleLabels::between(
+        PeerLabels {
+            version: String::new(),
+            ..gateway()
+        },
+        peer("bookinfo", "productpage", "v1"),
+        "productpage.bookinfo.svc.cluster.local",
+    );
+    let server_side = from_destination(
+        SampleLabels::between(
+            gateway(),
+            peer("bookinfo", "productpage", "v1"),
+            "productpage.bookinfo.svc.cluster.local",
+        ),
+        SecurityPolicy::MutualTls,
+    );
+    let samples = [requests(client_side, 10.0), requests(server_side, 10.0)];
+    let graph = workload_graph(&samples);
+    let gateway_key = "wl/Kubernetes/istio-system/istio-ingressgateway";
+    let edge = edge_between(&graph, gateway_key, "svc/Kubernetes/bookinfo/productpage");
+    assert!(close(edge.rps(), 10.0), "rps {}", edge.rps());
+    assert_eq!(edge.mtls_share, Some(1.0));
+}
+
+#[test]
+fn requests_only_the_server_saw_count_when_the_client_reported_nothing() {
+    let base = productpage_to_reviews_v2();
+    let samples = [requests(from_destination(base, SecurityPolicy::None), 2.5)];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
+    assert!(close(edge.rps(), 2.5));
+    assert_eq!(edge.mtls_share, Some(0.0));
 }

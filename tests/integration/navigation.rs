@@ -257,3 +257,28 @@ fn pausing_and_refreshing_are_sent_to_the_source() {
         vec![Effect::Source(SourceCommand::RefreshNow)]
     );
 }
+
+#[test]
+fn the_gateways_traffic_on_screen_equals_what_the_gateway_reported() {
+    let mesh = DemoMesh::new(options());
+    let snapshot = mesh.snapshot();
+    let reported: f64 = snapshot
+        .samples
+        .iter()
+        .filter(|s| {
+            s.kind == meshtui::mesh::SampleKind::Requests
+                && s.labels.reporter == meshtui::mesh::Reporter::Source
+                && s.labels.source.workload == "istio-ingressgateway"
+        })
+        .map(|s| s.rate_per_s)
+        .sum();
+    let state = demo_state();
+    let gateway = state
+        .graph
+        .nodes()
+        .find(|(_, n)| n.name == "istio-ingressgateway")
+        .map(|(_, n)| n.outbound.total)
+        .unwrap();
+    assert!(reported > 0.0);
+    assert!((gateway - reported).abs() < 1e-6, "graph {gateway} vs reported {reported}");
+}
