@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use petgraph::stable_graph::EdgeIndex;
 
 use super::topology::{node_label, TopologyView};
-use crate::mesh::{Health, MeshGraph, Protocol};
+use crate::mesh::{Health, MeshGraph, NodeKey, Protocol};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -41,13 +41,20 @@ pub struct EdgeTableState {
     pub sort: SortKey,
     /// Largest first (rate, errors, latency) unless reversed; names A to Z unless reversed.
     pub reversed: bool,
+    /// Row of the selection in the current order.
     pub selected: usize,
+    /// The selected edge itself, so the selection follows it when a refresh re-sorts rows.
+    pub selected_edge: Option<EdgeIdentity>,
 }
+
+/// An edge as a user knows it across refreshes: its two nodes and protocol.
+pub type EdgeIdentity = (NodeKey, NodeKey, Protocol);
 
 /// One row, with the numbers the table shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EdgeRow {
     pub edge: EdgeIndex,
+    pub identity: EdgeIdentity,
     pub source: String,
     pub destination: String,
     pub protocol: Protocol,
@@ -75,6 +82,11 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
             };
             Some(EdgeRow {
                 edge,
+                identity: (
+                    graph.graph[from].key.clone(),
+                    graph.graph[to].key.clone(),
+                    weight.protocol,
+                ),
                 source: name(from),
                 destination: name(to),
                 protocol: weight.protocol,

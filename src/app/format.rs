@@ -6,7 +6,7 @@ pub fn rate(per_s: f64) -> String {
         format!("{:.1}k/s", per_s / 1000.0)
     } else if per_s >= 9.95 {
         format!("{per_s:.0}/s")
-    } else if per_s >= 0.01 {
+    } else if per_s >= 0.05 {
         format!("{per_s:.1}/s")
     } else if per_s > 0.0 {
         "<0.1/s".into()
@@ -85,6 +85,7 @@ mod tests {
         let cases = [
             (rate(0.0), "0/s"),
             (rate(0.004), "<0.1/s"),
+            (rate(0.04), "<0.1/s"),
             (rate(0.2), "0.2/s"),
             (rate(9.94), "9.9/s"),
             (rate(12.4), "12/s"),

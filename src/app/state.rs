@@ -101,6 +101,11 @@ impl State {
         }
     }
 
+    /// The source is failing: what is on screen is the last data it sent.
+    pub fn is_stale(&self) -> bool {
+        matches!(self.source_health, SourceHealth::Failing(_))
+    }
+
     pub fn too_small(&self) -> bool {
         self.screen_width < MIN_WIDTH || self.screen_height < MIN_HEIGHT
     }

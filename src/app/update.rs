@@ -9,6 +9,7 @@ use super::format;
 use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
 use super::topology::TopologyView;
 use crate::layout::{neighbour_in_direction, Direction};
+use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
 
@@ -79,7 +80,7 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             let changed = state.source_health != health;
             state.notice = match &health {
                 SourceHealth::Ok => None,
-                SourceHealth::Failing(message) => Some(message.clone()),
+                SourceHealth::Failing(message) => Some(sanitize(message)),
             };
             state.source_health = health;
             Outcome {
@@ -120,7 +121,7 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
         .inventory
         .namespaces
         .iter()
-        .map(|n| n.name.clone())
+        .map(|n| sanitize(&n.name))
         .collect();
     state.snapshot = Some(snapshot);
     rebuild_graph(state);
@@ -156,8 +157,7 @@ fn relayout(state: &mut State) {
     if state.selected_index().is_none() {
         state.selection = busiest_entry_point(state);
     }
-    let rows = state.view.edges.len();
-    state.table.selected = state.table.selected.min(rows.saturating_sub(1));
+    follow_selected_edge(state);
     clamp_viewport(state);
     reveal_selection(state);
 }
@@ -292,12 +292,12 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
         }
         Action::CycleSort => {
             state.table.sort = state.table.sort.next();
-            state.table.selected = 0;
+            follow_selected_edge(state);
             Outcome::redraw()
         }
         Action::ReverseSort => {
             state.table.reversed = !state.table.reversed;
-            state.table.selected = 0;
+            follow_selected_edge(state);
             Outcome::redraw()
         }
         Action::SelectLeft | Action::SelectRight | Action::SelectUp | Action::SelectDown => {
@@ -364,20 +364,39 @@ fn move_selection(state: &mut State, action: Action) -> Outcome {
 }
 
 fn move_table_selection(state: &mut State, action: Action) -> Outcome {
-    let rows = state.view.edges.len();
-    if rows == 0 {
+    let rows = table_rows(state);
+    if rows.is_empty() {
         return Outcome::default();
     }
     let page = usize::from(state.viewport.height.saturating_sub(1).max(1));
-    let selected = state.table.selected;
-    state.table.selected = match action {
+    let selected = state.table.selected.min(rows.len() - 1);
+    let next = match action {
         Action::SelectUp => selected.saturating_sub(1),
-        Action::SelectDown => (selected + 1).min(rows - 1),
+        Action::SelectDown => (selected + 1).min(rows.len() - 1),
         Action::PageUp => selected.saturating_sub(page),
-        Action::PageDown => (selected + page).min(rows - 1),
+        Action::PageDown => (selected + page).min(rows.len() - 1),
         _ => selected,
     };
-    Outcome::redraw()
+    let changed = next != state.table.selected;
+    state.table.selected = next;
+    state.table.selected_edge = rows.get(next).map(|r| r.identity.clone());
+    Outcome {
+        effects: Vec::new(),
+        redraw: changed,
+    }
+}
+
+/// Puts the table's selection back on the selected edge after rows moved (a refresh, a new
+/// sort); the first row when that edge is gone.
+fn follow_selected_edge(state: &mut State) {
+    let rows = table_rows(state);
+    let found = state
+        .table
+        .selected_edge
+        .as_ref()
+        .and_then(|edge| rows.iter().position(|r| r.identity == *edge));
+    state.table.selected = found.unwrap_or(0).min(rows.len().saturating_sub(1));
+    state.table.selected_edge = rows.get(state.table.selected).map(|r| r.identity.clone());
 }
 
 fn next_namespace(namespaces: &[String], current: Option<&str>) -> Option<String> {

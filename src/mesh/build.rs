@@ -392,7 +392,6 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
         name: sanitize(name),
         app: None,
         version: None,
-        idle: false,
         sidecar: None,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),

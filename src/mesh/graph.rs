@@ -66,8 +66,6 @@ pub struct MeshNode {
     pub name: String,
     pub app: Option<String>,
     pub version: Option<String>,
-    /// Known to the inventory but with no traffic in the window.
-    pub idle: bool,
     /// Sidecar injected, when the inventory knows.
     pub sidecar: Option<bool>,
     /// Requests received, by class (HTTP and gRPC).

@@ -253,24 +253,22 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
         .filter(|(le, rate)| !le.is_nan() && rate.is_finite())
         .collect();
     sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (last_le, total) = *sorted.last()?;
-    if last_le != f64::INFINITY || total <= 0.0 {
-        return None;
-    }
-    // Cumulative counts may dip through float noise; make them monotonic as Prometheus does.
+    // Cumulative counts may dip through float noise; make them monotonic as Prometheus does,
+    // before reading the total from the +Inf bucket.
     let mut running = 0.0_f64;
     for bucket in &mut sorted {
         running = running.max(bucket.1);
         bucket.1 = running;
     }
+    let (last_le, total) = *sorted.last()?;
+    // PromQL answers nothing without a +Inf bucket, and nothing with only that one.
+    if last_le != f64::INFINITY || total <= 0.0 || sorted.len() < 2 {
+        return None;
+    }
     let rank = q * total;
     let index = sorted.iter().position(|(_, count)| *count >= rank)?;
     if index == sorted.len() - 1 {
-        return Some(if sorted.len() >= 2 {
-            sorted[sorted.len() - 2].0
-        } else {
-            0.0
-        });
+        return Some(sorted[sorted.len() - 2].0);
     }
     let (upper, upper_count) = sorted[index];
     let (lower, lower_count) = if index == 0 {
@@ -315,6 +313,7 @@ mod tests {
             None
         );
         assert_eq!(histogram_quantile(0.5, &[(10.0, 3.0)]), None);
+        assert_eq!(histogram_quantile(0.5, &[(f64::INFINITY, 3.0)]), None);
         assert_eq!(histogram_quantile(0.5, &[]), None);
     }
 
@@ -322,6 +321,9 @@ mod tests {
     fn quantile_accepts_unsorted_buckets_and_non_monotonic_noise() {
         let buckets = [(f64::INFINITY, 4.0), (1.0, 2.0), (5.0, 1.999_999)];
         assert!(close(histogram_quantile(0.5, &buckets).unwrap(), 1.0));
+        // A +Inf bucket below a finite one is noise too: the total is read after the fix-up.
+        let noisy_total = [(10.0, 4.0), (f64::INFINITY, 3.999_999)];
+        assert!(close(histogram_quantile(0.5, &noisy_total).unwrap(), 5.0));
     }
 
     #[test]

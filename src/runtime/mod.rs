@@ -13,7 +13,7 @@ use crate::cli::{Cli, ColorArg, Command, DemoArgs};
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::mesh::GraphOptions;
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
-use crate::source::{MeshSource, SourceCommand, SourceEvent};
+use crate::source::{MeshSource, SourceCommand, SourceEvent, SourceHealth};
 use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
@@ -94,6 +94,7 @@ fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
         services: args.services.map(|n| n as usize),
         tick: Duration::from_secs_f64(args.refresh),
         start_unix_s: clock.now_unix_s(),
+        stamp_with_wall_clock: matches!(clock, Clock::Wall),
         ..DemoOptions::default()
     };
     Ok((DemoSource::new(options), clock))
@@ -134,7 +135,8 @@ async fn event_loop(
 
     let (source_events, mut from_source) = mpsc::channel(16);
     let (to_source, source_commands) = mpsc::channel(16);
-    let source_task = tokio::spawn(source.run(source_events, source_commands));
+    let mut source_task = tokio::spawn(source.run(source_events, source_commands));
+    let mut source_running = true;
 
     let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
     let mut from_input = input::spawn_reader();
@@ -154,9 +156,18 @@ async fn event_loop(
                 Some(Err(error)) => break Err(error).context("reading the terminal"),
                 None => break Ok(()),
             },
-            event = from_source.recv() => match event {
-                Some(event) => vec![Msg::Source(event)],
+            event = from_source.recv(), if source_running => match event {
+                Some(event) => latest_wins(event, &mut from_source),
                 None => Vec::new(),
+            },
+            ended = &mut source_task, if source_running => {
+                source_running = false;
+                match ended {
+                    Err(error) if error.is_panic() => break Err(anyhow::anyhow!("the data source crashed: {error}")),
+                    _ => vec![Msg::Source(SourceEvent::Status(SourceHealth::Failing(
+                        "the data source stopped; the data shown is the last it sent".into(),
+                    )))],
+                }
             },
             _ = clock_tick.tick() => match clock {
                 Clock::Wall => vec![Msg::Tick { now_unix_s: clock.now_unix_s() }],
@@ -215,6 +226,56 @@ pub fn first_demo_state(options: DemoOptions, width: u16, height: u16) -> State 
         Msg::Source(SourceEvent::Snapshot(Box::new(snapshot))),
     );
     state
+}
+
+/// Takes every event already queued behind `first` and keeps only the newest snapshot:
+/// a slow frame must not leave the screen several refreshes behind.
+fn latest_wins(first: SourceEvent, queue: &mut mpsc::Receiver<SourceEvent>) -> Vec<Msg> {
+    let mut events = vec![first];
+    while let Ok(event) = queue.try_recv() {
+        events.push(event);
+    }
+    let newest = events
+        .iter()
+        .rposition(|e| matches!(e, SourceEvent::Snapshot(_)));
+    events
+        .into_iter()
+        .enumerate()
+        .filter(|(i, e)| !matches!(e, SourceEvent::Snapshot(_)) || Some(*i) == newest)
+        .map(|(_, e)| Msg::Source(e))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::demo::DemoMesh;
+
+    fn snapshot_at(t: f64) -> SourceEvent {
+        let mut snapshot = DemoMesh::new(DemoOptions::default()).snapshot();
+        snapshot.taken_at_unix_s = t;
+        SourceEvent::Snapshot(Box::new(snapshot))
+    }
+
+    #[test]
+    fn only_the_newest_queued_snapshot_is_kept_and_statuses_keep_their_order() {
+        let (tx, mut rx) = mpsc::channel(8);
+        let failing = SourceEvent::Status(SourceHealth::Failing("slow".into()));
+        tx.try_send(snapshot_at(2.0)).unwrap();
+        tx.try_send(failing.clone()).unwrap();
+        tx.try_send(snapshot_at(3.0)).unwrap();
+        tx.try_send(SourceEvent::Status(SourceHealth::Ok)).unwrap();
+        let msgs = latest_wins(snapshot_at(1.0), &mut rx);
+        let times: Vec<Option<f64>> = msgs
+            .iter()
+            .map(|m| match m {
+                Msg::Source(SourceEvent::Snapshot(s)) => Some(s.taken_at_unix_s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(times, vec![None, Some(3.0), None]);
+        assert_eq!(msgs[0], Msg::Source(failing));
+    }
 }
 
 fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand) {

@@ -18,12 +18,6 @@ pub struct Chrome<'a> {
     pub ascii: bool,
 }
 
-impl Chrome<'_> {
-    pub fn key_context(&self, state: &State) -> KeyContext {
-        key_context(state)
-    }
-}
-
 /// The keymap section that applies in the state's current mode.
 pub fn key_context(state: &State) -> KeyContext {
     match (state.overlay, state.mode) {

@@ -280,5 +280,42 @@ fn the_gateways_traffic_on_screen_equals_what_the_gateway_reported() {
         .map(|(_, n)| n.outbound.total)
         .unwrap();
     assert!(reported > 0.0);
-    assert!((gateway - reported).abs() < 1e-6, "graph {gateway} vs reported {reported}");
+    assert!(
+        (gateway - reported).abs() < 1e-6,
+        "graph {gateway} vs reported {reported}"
+    );
+}
+
+#[test]
+fn the_edge_table_selection_stays_on_its_edge_when_a_refresh_reorders_rows() {
+    let mut mesh = DemoMesh::new(options());
+    let mut state = demo_state();
+    act(&mut state, &[Action::ToggleEdgeTable]);
+    act(
+        &mut state,
+        &[Action::SelectDown, Action::SelectDown, Action::SelectDown],
+    );
+    let chosen = table_rows(&state)[state.table.selected].identity.clone();
+    let first_row = state.table.selected;
+    let mut moved = false;
+    for _ in 0..30 {
+        mesh.step();
+        update(
+            &mut state,
+            Msg::Source(SourceEvent::Snapshot(Box::new(mesh.snapshot()))),
+        );
+        let rows = table_rows(&state);
+        assert_eq!(rows[state.table.selected].identity, chosen);
+        moved |= state.table.selected != first_row;
+    }
+    assert!(
+        moved,
+        "the refreshes did reorder the rows, so following the edge was needed"
+    );
+    act(&mut state, &[Action::CycleSort]);
+    assert_eq!(
+        table_rows(&state)[state.table.selected].identity,
+        chosen,
+        "and across a new sort"
+    );
 }

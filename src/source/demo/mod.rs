@@ -42,6 +42,9 @@ pub struct DemoOptions {
     pub window: Duration,
     /// Simulated Unix time of the first snapshot.
     pub start_unix_s: f64,
+    /// Stamp each snapshot [`DemoSource`] sends with the wall clock rather than simulated
+    /// time, so that its age stays true after a pause or a step slower than the tick.
+    pub stamp_with_wall_clock: bool,
 }
 
 impl Default for DemoOptions {
@@ -52,6 +55,7 @@ impl Default for DemoOptions {
             tick: Duration::from_secs(2),
             window: Duration::from_secs(60),
             start_unix_s: DEMO_START_UNIX_S,
+            stamp_with_wall_clock: false,
         }
     }
 }
@@ -109,6 +113,9 @@ async fn run_demo(
     mut commands: mpsc::Receiver<SourceCommand>,
 ) {
     let tick = options.tick.max(Duration::from_millis(1));
+    let stamp = Stamp {
+        wall_clock: options.stamp_with_wall_clock,
+    };
     let built = off_runtime(move || {
         let mesh = DemoMesh::new(options);
         let snapshot = mesh.snapshot();
@@ -120,7 +127,7 @@ async fn run_demo(
         let _ = events.send(SourceEvent::Status(failure)).await;
         return;
     };
-    if !send(&events, first).await {
+    if !send(&events, first, stamp).await {
         return;
     }
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + tick, tick);
@@ -143,13 +150,24 @@ async fn run_demo(
                     return;
                 };
                 mesh = next;
-                if !send(&events, snapshot).await {
+                if !send(&events, snapshot, stamp).await {
                     return;
                 }
             }
             command = commands.recv(), if commands_open => match command {
                 Some(SourceCommand::RefreshNow) => {
-                    if !send(&events, mesh.snapshot()).await {
+                    let taken = off_runtime(move || {
+                        let snapshot = mesh.snapshot();
+                        (mesh, snapshot)
+                    })
+                    .await;
+                    let Some((same, snapshot)) = taken else {
+                        let failure = SourceHealth::Failing("the demo mesh stopped".into());
+                        let _ = events.send(SourceEvent::Status(failure)).await;
+                        return;
+                    };
+                    mesh = same;
+                    if !send(&events, snapshot, stamp).await {
                         return;
                     }
                 }
@@ -167,8 +185,23 @@ async fn run_demo(
     }
 }
 
+/// Which time a sent snapshot carries.
+#[derive(Debug, Clone, Copy)]
+struct Stamp {
+    wall_clock: bool,
+}
+
 /// Sends a snapshot; `false` once the receiver is gone.
-async fn send(events: &mpsc::Sender<SourceEvent>, snapshot: MeshSnapshot) -> bool {
+async fn send(
+    events: &mpsc::Sender<SourceEvent>,
+    mut snapshot: MeshSnapshot,
+    stamp: Stamp,
+) -> bool {
+    if stamp.wall_clock {
+        if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            snapshot.taken_at_unix_s = now.as_secs_f64();
+        }
+    }
     events
         .send(SourceEvent::Snapshot(Box::new(snapshot)))
         .await

@@ -11,7 +11,6 @@ use crate::app::topology::node_label;
 use crate::app::{format, Action, Mode, State};
 use crate::config::Slot;
 use crate::mesh::GraphType;
-use crate::source::SourceHealth;
 use crate::ui::glyphs::health_mark;
 use crate::ui::{key_context, Chrome};
 
@@ -124,7 +123,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
         Some(age) => format!("updated {} ago", format::age(age)),
         None => "waiting for data".into(),
     };
-    let stale = matches!(state.source_health, SourceHealth::Failing(_));
+    let stale = state.is_stale();
     spans.push(Span::styled(
         format!("{dot} {age} "),
         if stale {
