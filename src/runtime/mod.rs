@@ -246,6 +246,28 @@ fn latest_wins(first: SourceEvent, queue: &mut mpsc::Receiver<SourceEvent>) -> V
         .collect()
 }
 
+fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand) {
+    // A full queue means the source is busy with earlier requests; dropping a refresh is fine.
+    let _ = to_source.try_send(command);
+}
+
+fn translate_event(
+    state: &State,
+    config: &LoadedConfig,
+    event: crossterm::event::Event,
+) -> Vec<Msg> {
+    use crossterm::event::{Event, KeyEventKind};
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => {
+            translate_key(state, &config.keymap, &key)
+                .into_iter()
+                .collect()
+        }
+        Event::Resize(width, height) => vec![Msg::Resize { width, height }],
+        _ => Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,27 +297,5 @@ mod tests {
             .collect();
         assert_eq!(times, vec![None, Some(3.0), None]);
         assert_eq!(msgs[0], Msg::Source(failing));
-    }
-}
-
-fn send_command(to_source: &mpsc::Sender<SourceCommand>, command: SourceCommand) {
-    // A full queue means the source is busy with earlier requests; dropping a refresh is fine.
-    let _ = to_source.try_send(command);
-}
-
-fn translate_event(
-    state: &State,
-    config: &LoadedConfig,
-    event: crossterm::event::Event,
-) -> Vec<Msg> {
-    use crossterm::event::{Event, KeyEventKind};
-    match event {
-        Event::Key(key) if key.kind != KeyEventKind::Release => {
-            translate_key(state, &config.keymap, &key)
-                .into_iter()
-                .collect()
-        }
-        Event::Resize(width, height) => vec![Msg::Resize { width, height }],
-        _ => Vec::new(),
     }
 }
