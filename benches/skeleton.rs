@@ -122,7 +122,7 @@ fn layout() {
 }
 
 fn demo_state(options: DemoOptions, width: u16, height: u16) -> State {
-    meshtui::runtime::first_demo_state(options, width, height)
+    meshtui::runtime::first_demo_state(options, &config(), width, height)
 }
 
 fn frame_render(config: &LoadedConfig) {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use meshtui::app::{update, Action, Msg, State};
-use meshtui::config::{self, ColorChoice, ConfigOptions};
+use meshtui::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use meshtui::source::demo::DemoOptions;
 use meshtui::ui::{self, Chrome};
 use ratatui::backend::TestBackend;
@@ -63,25 +63,23 @@ fn main() -> Result<()> {
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     for scene in SCENES {
-        let mut state = meshtui::runtime::first_demo_state(
-            DemoOptions {
-                seed: 1,
-                ..DemoOptions::default()
-            },
-            WIDTH,
-            HEIGHT,
-        );
+        let config = scene_config(scene)?;
+        let options = DemoOptions {
+            seed: 1,
+            ..DemoOptions::default()
+        };
+        let mut state = meshtui::runtime::first_demo_state(options, &config, WIDTH, HEIGHT);
         for action in scene.actions {
             update(&mut state, Msg::Action(*action));
         }
         let path = out_dir.join(scene.file);
-        render_scene(&state, scene, &path)?;
+        render_scene(&state, scene, &config, &path)?;
         println!("wrote {}", path.display());
     }
     Ok(())
 }
 
-fn render_scene(state: &State, scene: &Scene, path: &Path) -> Result<()> {
+fn scene_config(scene: &Scene) -> Result<LoadedConfig> {
     let options = ConfigOptions {
         config_dir: Some(std::env::temp_dir().join("meshtui-screenshots-no-user-config")),
         theme: Some(scene.theme.into()),
@@ -89,7 +87,10 @@ fn render_scene(state: &State, scene: &Scene, path: &Path) -> Result<()> {
         color: Some(scene.color),
         ascii: Some(false),
     };
-    let config = config::load(&options, &|_| None).context("loading the built-in config")?;
+    config::load(&options, &|_| None).context("loading the built-in config")
+}
+
+fn render_scene(state: &State, scene: &Scene, config: &LoadedConfig, path: &Path) -> Result<()> {
     let chrome = Chrome {
         theme: &config.theme,
         keymap: &config.keymap,

@@ -66,6 +66,8 @@ pub struct State {
     pub screen_height: u16,
     /// One line of news for the status bar, e.g. a failed refresh.
     pub notice: Option<String>,
+    /// Lines in the help overlay (it is built from the keymap), so scrolling stops at its end.
+    pub help_lines: u16,
 }
 
 impl State {
@@ -98,12 +100,24 @@ impl State {
             screen_width: 0,
             screen_height: 0,
             notice: None,
+            help_lines: 0,
         }
     }
 
     /// The source is failing: what is on screen is the last data it sent.
     pub fn is_stale(&self) -> bool {
         matches!(self.source_health, SourceHealth::Failing(_))
+    }
+
+    /// Rows of help text visible at once: the body less the overlay's margin and border.
+    pub fn help_rows_visible(&self) -> u16 {
+        self.screen_height
+            .saturating_sub(HEADER_ROWS + FOOTER_ROWS + 4)
+    }
+
+    /// The furthest the help can scroll while its last line stays on screen.
+    pub fn help_scroll_limit(&self) -> u16 {
+        self.help_lines.saturating_sub(self.help_rows_visible())
     }
 
     pub fn too_small(&self) -> bool {

@@ -56,10 +56,11 @@ impl Outcome {
         }
     }
 
+    /// An effect alone changes nothing on screen; its result arrives as a message later.
     fn effect(effect: Effect) -> Self {
         Outcome {
             effects: vec![effect],
-            redraw: true,
+            redraw: false,
         }
     }
 }
@@ -207,9 +208,14 @@ fn select_index(state: &mut State, index: usize) {
 }
 
 fn on_action(state: &mut State, action: Action) -> Outcome {
+    let help_limit = state.help_scroll_limit();
     if let Some(Overlay::Help { scroll }) = &mut state.overlay {
+        let before = *scroll;
         match action {
-            Action::Back | Action::ShowHelp => state.overlay = None,
+            Action::Back | Action::ShowHelp => {
+                state.overlay = None;
+                return Outcome::redraw();
+            }
             Action::SelectDown | Action::PanDown => *scroll = scroll.saturating_add(1),
             Action::SelectUp | Action::PanUp => *scroll = scroll.saturating_sub(1),
             Action::PageDown => *scroll = scroll.saturating_add(10),
@@ -217,7 +223,11 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Action::Quit => return Outcome::effect(Effect::Quit),
             _ => return Outcome::default(),
         }
-        return Outcome::redraw();
+        *scroll = (*scroll).min(help_limit);
+        return Outcome {
+            effects: Vec::new(),
+            redraw: *scroll != before,
+        };
     }
     match action {
         Action::Quit => Outcome::effect(Effect::Quit),
@@ -242,7 +252,10 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
         Action::Refresh => Outcome::effect(Effect::Source(SourceCommand::RefreshNow)),
         Action::TogglePause => {
             state.paused = !state.paused;
-            Outcome::effect(Effect::Source(SourceCommand::SetPaused(state.paused)))
+            Outcome {
+                effects: vec![Effect::Source(SourceCommand::SetPaused(state.paused))],
+                redraw: true,
+            }
         }
         Action::ToggleEdgeTable => {
             state.mode = match state.mode {
@@ -270,11 +283,15 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::ToggleFocus => {
+            let before = state.focus_hops;
             state.focus_hops = match state.focus_hops {
                 Some(_) => None,
                 None if state.selection.is_some() => Some(DEFAULT_FOCUS_HOPS),
                 None => None,
             };
+            if state.focus_hops == before {
+                return Outcome::default();
+            }
             relayout(state);
             Outcome::redraw()
         }
@@ -282,11 +299,15 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             let Some(hops) = state.focus_hops else {
                 return Outcome::default();
             };
-            state.focus_hops = Some(if action == Action::WidenFocus {
+            let wanted = if action == Action::WidenFocus {
                 hops.saturating_add(1).min(9)
             } else {
                 hops.saturating_sub(1).max(1)
-            });
+            };
+            if wanted == hops {
+                return Outcome::default();
+            }
+            state.focus_hops = Some(wanted);
             relayout(state);
             Outcome::redraw()
         }
@@ -337,8 +358,12 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
 
 fn pan(state: &mut State, dx: i32, dy: i32) -> Outcome {
     let (w, h) = (state.view.layout.width, state.view.layout.height);
+    let before = state.viewport;
     state.viewport.pan(dx, dy, w, h);
-    Outcome::redraw()
+    Outcome {
+        effects: Vec::new(),
+        redraw: state.viewport != before,
+    }
 }
 
 fn move_selection(state: &mut State, action: Action) -> Outcome {

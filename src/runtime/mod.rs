@@ -13,7 +13,7 @@ use crate::cli::{Cli, ColorArg, Command, DemoArgs};
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::mesh::GraphOptions;
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
-use crate::source::{MeshSource, SourceCommand, SourceEvent, SourceHealth};
+use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
 use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
@@ -122,11 +122,7 @@ async fn event_loop(
     session: Session,
 ) -> Result<()> {
     let clock = session.clock;
-    let graph_options = GraphOptions {
-        thresholds: config.health,
-        ..GraphOptions::default()
-    };
-    let mut state = State::new(source.describe(), graph_options, clock.now_unix_s());
+    let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
     let chrome = Chrome {
         theme: &config.theme,
         keymap: &config.keymap,
@@ -209,17 +205,34 @@ async fn event_loop(
     result
 }
 
-/// The demo's state after its first snapshot at a terminal size, as the screen tests,
-/// the screenshots and the benchmarks start from it (seed and clock fixed by `options`).
-pub fn first_demo_state(options: DemoOptions, width: u16, height: u16) -> State {
+/// The state a session starts from: the configured health thresholds, the help's length.
+pub fn initial_state(source: SourceDescription, config: &LoadedConfig, now_unix_s: f64) -> State {
+    let graph_options = GraphOptions {
+        thresholds: config.health,
+        ..GraphOptions::default()
+    };
+    let mut state = State::new(source, graph_options, now_unix_s);
+    let chrome = Chrome {
+        theme: &config.theme,
+        keymap: &config.keymap,
+        ascii: config.ascii,
+    };
+    state.help_lines = ui::help_line_count(&chrome);
+    state
+}
+
+/// The demo's state after its first snapshot at a terminal size, started as a session
+/// starts: what the screen tests, the screenshots and the benchmarks begin from.
+pub fn first_demo_state(
+    options: DemoOptions,
+    config: &LoadedConfig,
+    width: u16,
+    height: u16,
+) -> State {
     let mesh = DemoMesh::new(options.clone());
     let snapshot = mesh.snapshot();
     let description = DemoSource::new(options).describe();
-    let mut state = State::new(
-        description,
-        GraphOptions::default(),
-        snapshot.taken_at_unix_s,
-    );
+    let mut state = initial_state(description, config, snapshot.taken_at_unix_s);
     update(&mut state, Msg::Resize { width, height });
     update(
         &mut state,

@@ -4,6 +4,8 @@ mod canvas;
 pub mod glyphs;
 mod views;
 
+pub use views::help_line_count;
+
 use ratatui::layout::Rect;
 use ratatui::Frame;
 

@@ -7,18 +7,13 @@ use meshtui::app::edge_table::SortKey;
 use meshtui::app::topology::node_label;
 use meshtui::app::update::table_rows;
 use meshtui::app::{update, Action, FindKey, Msg, State};
-use meshtui::source::demo::{DemoMesh, DemoOptions};
+use meshtui::source::demo::DemoMesh;
+
+use crate::support::demo::options;
 use meshtui::source::SourceEvent;
 
-fn options() -> DemoOptions {
-    DemoOptions {
-        seed: 1,
-        ..DemoOptions::default()
-    }
-}
-
 fn demo_state() -> State {
-    meshtui::runtime::first_demo_state(options(), 120, 40)
+    crate::support::demo::demo_state(120, 40)
 }
 
 fn visible_labels(state: &State) -> BTreeSet<String> {
@@ -318,4 +313,34 @@ fn the_edge_table_selection_stays_on_its_edge_when_a_refresh_reorders_rows() {
         chosen,
         "and across a new sort"
     );
+}
+
+#[test]
+fn help_scrolling_stops_at_its_last_line() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::ShowHelp]);
+    let limit = state.help_scroll_limit();
+    assert!(limit > 0, "at 120x40 the help is longer than the screen");
+    for _ in 0..200 {
+        update(&mut state, Msg::Action(Action::SelectDown));
+    }
+    assert_eq!(state.overlay, Some(meshtui::app::Overlay::Help { scroll: limit }));
+    let back = update(&mut state, Msg::Action(Action::SelectUp));
+    assert!(back.redraw, "one key up moves the help at once");
+}
+
+#[test]
+fn keys_that_change_nothing_do_not_redraw() {
+    let mut state = demo_state();
+    assert_eq!((state.viewport.x, state.viewport.y), (0, 0));
+    let cases = [
+        ("panning left at the left edge", Action::PanLeft),
+        ("panning up at the top", Action::PanUp),
+        ("narrowing focus when focus is off", Action::NarrowFocus),
+        ("asking for a refresh (the new data redraws)", Action::Refresh),
+    ];
+    for (name, action) in cases {
+        assert!(!update(&mut state, Msg::Action(action)).redraw, "{name}");
+    }
+    assert!(update(&mut state, Msg::Action(Action::PanRight)).redraw, "a real pan redraws");
 }

@@ -2,37 +2,15 @@
 //! frozen clock): insta snapshots for the text, buffer assertions for the colours.
 
 use meshtui::app::{update, Action, Msg, State};
-use meshtui::config::{self, ColorChoice, ConfigOptions, LoadedConfig, Slot};
+use meshtui::config::{ColorChoice, LoadedConfig, Slot};
+
+use crate::support::demo::{config, demo_state};
 use meshtui::mesh::Health;
-use meshtui::source::demo::DemoOptions;
 use meshtui::ui::{self, glyphs::health_mark, Chrome};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
 use ratatui::Terminal;
-
-fn config(theme: &str, color: ColorChoice) -> LoadedConfig {
-    let empty_dir = std::env::temp_dir().join("meshtui-screens-no-user-config");
-    let options = ConfigOptions {
-        config_dir: Some(empty_dir),
-        theme: Some(theme.into()),
-        keymap: None,
-        color: Some(color),
-        ascii: Some(false),
-    };
-    config::load(&options, &|_| None).expect("built-in config loads")
-}
-
-fn demo_state(width: u16, height: u16) -> State {
-    meshtui::runtime::first_demo_state(
-        DemoOptions {
-            seed: 1,
-            ..DemoOptions::default()
-        },
-        width,
-        height,
-    )
-}
 
 fn render(state: &State, config: &LoadedConfig) -> Buffer {
     let mut terminal =

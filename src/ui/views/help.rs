@@ -51,16 +51,9 @@ fn legend(chrome: &Chrome) -> Vec<Line<'static>> {
     ]
 }
 
-pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: &Chrome) {
+/// Every line of the help, built from the live keymap.
+fn help_lines(chrome: &Chrome) -> Vec<Line<'static>> {
     let theme = chrome.theme;
-    let width = area.width.saturating_sub(4).min(76);
-    let height = area.height.saturating_sub(2);
-    let popup = Rect {
-        x: area.x + (area.width.saturating_sub(width)) / 2,
-        y: area.y + 1,
-        width,
-        height,
-    };
     let mut lines = legend(chrome);
     lines.push(Line::default());
     for (title, context) in [
@@ -82,6 +75,25 @@ pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: 
         }
         lines.push(Line::default());
     }
+    lines
+}
+
+/// How many lines the help has, so that scrolling can stop at its end.
+pub fn help_line_count(chrome: &Chrome) -> u16 {
+    u16::try_from(help_lines(chrome).len()).unwrap_or(u16::MAX)
+}
+
+pub fn help(frame: &mut Frame, area: Rect, scroll: u16, _state: &State, chrome: &Chrome) {
+    let theme = chrome.theme;
+    let width = area.width.saturating_sub(4).min(76);
+    let height = area.height.saturating_sub(2);
+    let popup = Rect {
+        x: area.x + (area.width.saturating_sub(width)) / 2,
+        y: area.y + 1,
+        width,
+        height,
+    };
+    let lines = help_lines(chrome);
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.style(Slot::Border))

@@ -7,7 +7,7 @@ mod topology;
 
 pub use bars::{header, status_bar, too_small};
 pub use edge_table::edge_table;
-pub use help::help;
+pub use help::{help, help_line_count};
 pub use topology::topology;
 
 use ratatui::style::Style;
