@@ -324,7 +324,10 @@ fn help_scrolling_stops_at_its_last_line() {
     for _ in 0..200 {
         update(&mut state, Msg::Action(Action::SelectDown));
     }
-    assert_eq!(state.overlay, Some(meshtui::app::Overlay::Help { scroll: limit }));
+    assert_eq!(
+        state.overlay,
+        Some(meshtui::app::Overlay::Help { scroll: limit })
+    );
     let back = update(&mut state, Msg::Action(Action::SelectUp));
     assert!(back.redraw, "one key up moves the help at once");
 }
@@ -337,10 +340,16 @@ fn keys_that_change_nothing_do_not_redraw() {
         ("panning left at the left edge", Action::PanLeft),
         ("panning up at the top", Action::PanUp),
         ("narrowing focus when focus is off", Action::NarrowFocus),
-        ("asking for a refresh (the new data redraws)", Action::Refresh),
+        (
+            "asking for a refresh (the new data redraws)",
+            Action::Refresh,
+        ),
     ];
     for (name, action) in cases {
         assert!(!update(&mut state, Msg::Action(action)).redraw, "{name}");
     }
-    assert!(update(&mut state, Msg::Action(Action::PanRight)).redraw, "a real pan redraws");
+    assert!(
+        update(&mut state, Msg::Action(Action::PanRight)).redraw,
+        "a real pan redraws"
+    );
 }

@@ -94,7 +94,6 @@ fn assert_shell_is_usable(tmux: &Tmux, typed: &str) {
 
 #[test]
 fn sigterm_and_sighup_end_the_session_and_restore_the_terminal() {
-    // Each run has a seed of its own so the signal reaches only its own process.
     for (signal, seed) in [("-TERM", "4242"), ("-HUP", "4343")] {
         let tmux = Tmux::start(100, 30);
         let command = format!("{} demo --seed {seed}", meshtui_binary().display());
@@ -102,10 +101,12 @@ fn sigterm_and_sighup_end_the_session_and_restore_the_terminal() {
         tmux.wait_for("the demo to draw", PATIENCE, |s| {
             s.contains("DEMO") && s.contains("productpage")
         });
-        let sent = std::process::Command::new("pkill")
-            .args([signal, "-f", &format!("meshtui demo --seed {seed}$")])
+        let pids = tmux.foreground_pids();
+        assert_eq!(pids.len(), 1, "the shell runs meshtui alone: {pids:?}");
+        let sent = std::process::Command::new("kill")
+            .args([signal, &pids[0].to_string()])
             .status()
-            .expect("pkill (procps) runs");
+            .expect("kill runs");
         assert!(sent.success(), "{signal} reached meshtui");
         tmux.wait_for("meshtui to exit", PATIENCE, |_| {
             tmux.current_command() == "sh"
