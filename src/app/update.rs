@@ -264,6 +264,11 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             };
             Outcome::redraw()
         }
+        Action::CycleGraphType => {
+            state.graph_options.graph_type = state.graph_options.graph_type.next();
+            rebuild_graph(state);
+            Outcome::redraw()
+        }
         Action::ToggleServiceNodes => {
             state.graph_options.inject_service_nodes = !state.graph_options.inject_service_nodes;
             rebuild_graph(state);

@@ -647,10 +647,16 @@ mod tests {
     #[test]
     fn a_key_bound_twice_in_one_context_is_refused() {
         let error = default_with("[edge_table]\ncycle_sort = { keys = [\"j\"] }\n").unwrap_err();
+        // Where select_down sits in [edge_table] of the shipped file, found as a reader would.
+        let section = DEFAULT_TEXT.find("[edge_table]").unwrap();
+        let offset = section + DEFAULT_TEXT[section..].find("\nselect_down").unwrap() + 1;
+        let line = DEFAULT_TEXT[..offset].lines().count() + 1;
         assert_eq!(
             error.to_string(),
-            "~/.config/meshtui/keymap.toml:2: key \"j\" is bound to both cycle_sort and select_down in \
-             [edge_table] (select_down is at keymaps/default.toml:46)"
+            format!(
+                "~/.config/meshtui/keymap.toml:2: key \"j\" is bound to both cycle_sort and select_down in \
+                 [edge_table] (select_down is at keymaps/default.toml:{line})"
+            )
         );
     }
 

@@ -17,6 +17,18 @@ pub enum GraphType {
     Service,
 }
 
+impl GraphType {
+    /// The next type in the order a user cycles through them.
+    pub fn next(self) -> Self {
+        match self {
+            GraphType::VersionedApp => GraphType::App,
+            GraphType::App => GraphType::Workload,
+            GraphType::Workload => GraphType::Service,
+            GraphType::Service => GraphType::VersionedApp,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeKind {
     Workload,
