@@ -48,7 +48,10 @@ pub struct TopologyView {
 /// The text inside a node's box: name and version.
 pub fn node_label(node: &MeshNode) -> String {
     match &node.version {
-        Some(version) if node.name != *version => format!("{} {}", node.name, version),
+        // Workload names usually end in their version (`reviews-v2`): say it once.
+        Some(version) if !node.name.ends_with(version.as_str()) => {
+            format!("{} {}", node.name, version)
+        }
         _ => node.name.clone(),
     }
 }
