@@ -7,6 +7,7 @@ use meshtui::app::edge_table::SortKey;
 use meshtui::app::topology::node_label;
 use meshtui::app::update::table_rows;
 use meshtui::app::{update, Action, FindKey, Msg, State};
+use meshtui::mesh::NodeKind;
 use meshtui::source::demo::DemoMesh;
 
 use crate::support::demo::options;
@@ -373,14 +374,27 @@ fn the_graph_type_key_switches_what_a_node_stands_for() {
         "workload graph names workloads"
     );
     act(&mut state, &[Action::CycleGraphType]);
-    let service = state
+    let kinds: Vec<(String, NodeKind)> = state
         .view
         .nodes
         .iter()
         .map(|n| state.graph.node(*n).unwrap())
-        .filter(|n| n.name == "reviews")
-        .count();
-    assert_eq!(service, 1, "service graph: one reviews node");
+        .map(|n| (n.name.clone(), n.kind))
+        .collect();
+    let reviews_services = kinds
+        .iter()
+        .filter(|(name, kind)| name == "reviews" && *kind == NodeKind::Service);
+    assert_eq!(
+        reviews_services.count(),
+        1,
+        "service graph: one reviews service: {kinds:?}"
+    );
+    assert!(
+        kinds
+            .iter()
+            .all(|(_, kind)| !matches!(kind, NodeKind::Workload | NodeKind::VersionedApp)),
+        "no workloads or versions in the service graph: {kinds:?}"
+    );
     act(&mut state, &[Action::CycleGraphType]);
     assert!(visible_labels(&state).contains("reviews v2"), "and back");
     assert_eq!(

@@ -178,3 +178,19 @@ fn ascii_mode_keeps_the_help_overlay_ascii_too() {
     );
     assert!(screen.is_ascii(), "{screen}");
 }
+
+#[test]
+fn every_built_in_key_description_fits_the_help_overlay() {
+    let config = config("dark", ColorChoice::TrueColor);
+    for context in meshtui::config::KeyContext::ALL {
+        for binding in config.keymap.bindings(context) {
+            // The overlay is 76 cells wide: border, two spaces, an 18-cell key column.
+            assert!(
+                binding.description.chars().count() <= 54,
+                "{:?}: {:?} is too long for the help overlay",
+                binding.action,
+                binding.description
+            );
+        }
+    }
+}
