@@ -8,7 +8,7 @@ pub mod labels;
 pub mod sanitize;
 pub mod traffic;
 
-pub use build::{build_graph, GraphOptions};
+pub use build::{build_graph, GraphOptions, TcpRate};
 pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
