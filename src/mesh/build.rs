@@ -1,12 +1,15 @@
-//! Builds a [`MeshGraph`] from traffic samples and the inventory.
+//! Builds a [`MeshGraph`] from traffic samples and the inventory, by Kiali's rules.
 //!
 //! A hop between two proxies is reported twice, by the client (`reporter="source"`) and by
-//! the server (`reporter="destination"`), and the two reports need not agree label for label
-//! (a gateway has no version label of its own; the server fills in `unknown`). So the choice
-//! is made per edge, as Kiali does: when the client reported anything on an edge, its reports
-//! alone count — only it sees requests it rejected itself (circuit breaker, fault injection);
-//! otherwise (a caller without a sidecar) the server's reports count. mTLS is read from the
-//! server's reports, the only ones that know it.
+//! the server (`reporter="destination"`). As Kiali does, an edge adds up the distinct series
+//! of both reporters, where a series is (metric, source, destination, response code, response
+//! flags, destination host): a series both proxies reported counts once, with the server's
+//! value (Kiali reads the server's reports first), and a series only one of them saw counts
+//! too — requests the client's proxy rejected itself (circuit breaker `UO`, fault injection
+//! `FI`, `NR`) and requests from callers without a sidecar. Peers compare with `""` and
+//! `unknown` taken as the same (a gateway's own reports carry no version, the server writes
+//! `unknown`). Latency is read from the client's buckets when it reported any, else the
+//! server's; mTLS from the server's reports, the only ones that know it.
 
 use std::collections::{HashMap, HashSet};
 
@@ -22,7 +25,7 @@ use super::traffic::{
 };
 
 /// How to turn samples into a graph.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GraphOptions {
     pub graph_type: GraphType,
     /// Put a service node between callers and the workloads behind it (Kiali's "service
@@ -30,88 +33,206 @@ pub struct GraphOptions {
     /// graph and requests no workload answered keep their service nodes either way.
     pub inject_service_nodes: bool,
     pub thresholds: HealthThresholds,
+    /// Which TCP byte counters a TCP edge's rate adds up.
+    pub tcp_rate: TcpRate,
+    /// The namespaces the graph was asked for (Kiali's `namespaces` parameter): nodes
+    /// elsewhere are marked `outside`. Empty: the graph was asked for everything.
+    pub namespaces: Vec<String>,
 }
 
-/// What one side of a hop (the clients' proxies or the servers') reported on an edge.
-#[derive(Debug, Default)]
-struct Reports {
-    requests: ErrorSplit,
-    /// Cumulative bucket rates keyed by the bits of `le` (exact bounds repeat across series).
-    buckets: HashMap<u64, f64>,
-    tcp_bytes_per_s: f64,
-    any: bool,
-}
-
-impl Reports {
-    fn add(&mut self, sample: &TrafficSample) {
-        let labels = &sample.labels;
-        let rate = sample.rate_per_s;
-        match sample.kind {
-            SampleKind::Requests => {
-                let class =
-                    ResponseClass::of(labels.protocol, labels.response_code, labels.grpc_status);
-                self.requests.add(class, rate);
-            }
-            SampleKind::DurationBucket { le_ms } => {
-                *self.buckets.entry(le_ms.to_bits()).or_default() += rate
-            }
-            SampleKind::TcpSentBytes | SampleKind::TcpReceivedBytes => self.tcp_bytes_per_s += rate,
+impl GraphOptions {
+    /// What Kiali's namespace graph does by default: no injected service nodes, the TCP
+    /// rate of bytes sent by the client. Kiali's health thresholds are ours by default.
+    pub fn kiali(graph_type: GraphType) -> Self {
+        GraphOptions {
+            graph_type,
+            inject_service_nodes: false,
+            thresholds: HealthThresholds::default(),
+            tcp_rate: TcpRate::Sent,
+            namespaces: Vec::new(),
         }
-        self.any = true;
+    }
+}
+
+/// The TCP traffic an edge shows (Kiali's `rateTcp`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TcpRate {
+    /// Bytes the client sent (request direction): `istio_tcp_received_bytes_total`.
+    Sent,
+    /// Bytes the client received (response direction): `istio_tcp_sent_bytes_total`.
+    Received,
+    /// Both directions together.
+    #[default]
+    Total,
+}
+
+impl TcpRate {
+    fn counts(self, kind: SampleKind) -> bool {
+        matches!(
+            (self, kind),
+            (TcpRate::Sent | TcpRate::Total, SampleKind::TcpReceivedBytes)
+                | (TcpRate::Received | TcpRate::Total, SampleKind::TcpSentBytes)
+        )
+    }
+}
+
+/// A peer as a series names it, with `""` and `unknown` the same: not known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct PeerKey<'i> {
+    cluster: &'i str,
+    namespace: &'i str,
+    workload: &'i str,
+    app: &'i str,
+    version: &'i str,
+}
+
+impl<'i> PeerKey<'i> {
+    fn of(peer: &'i PeerLabels) -> Self {
+        let norm = |value: &'i str| if known(value) { value } else { UNKNOWN };
+        PeerKey {
+            cluster: norm(&peer.cluster),
+            namespace: norm(&peer.namespace),
+            workload: norm(&peer.workload),
+            app: norm(&peer.app),
+            version: norm(&peer.version),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Counter {
+    Requests,
+    TcpSentBytes,
+    TcpReceivedBytes,
+}
+
+/// One series as Kiali tells series apart when it drops the duplicates of the other proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct SeriesKey<'i> {
+    counter: Counter,
+    source: PeerKey<'i>,
+    destination: PeerKey<'i>,
+    response_code: u16,
+    grpc_status: Option<u32>,
+    flags: &'i str,
+    host: &'i str,
+}
+
+/// A series' rate as each side reported it (summed over what the key does not tell apart,
+/// e.g. operations).
+#[derive(Debug, Default)]
+struct SeriesRates {
+    client: Option<f64>,
+    server: Option<f64>,
+}
+
+impl SeriesRates {
+    fn rate(&self) -> f64 {
+        self.server.or(self.client).unwrap_or(0.0)
     }
 }
 
 #[derive(Debug, Default)]
-struct EdgeAccumulator {
-    client: Reports,
-    server: Reports,
+struct EdgeAccumulator<'i> {
+    series: HashMap<SeriesKey<'i>, SeriesRates>,
+    /// Cumulative bucket rates keyed by the bits of `le` (exact bounds repeat across series).
+    client_buckets: HashMap<u64, f64>,
+    server_buckets: HashMap<u64, f64>,
     /// Traffic the servers' proxies saw, and the part of it that arrived over mutual TLS.
     server_traffic: f64,
     server_mtls: f64,
 }
 
-impl EdgeAccumulator {
-    fn add(&mut self, sample: &TrafficSample) {
-        match sample.labels.reporter {
-            Reporter::Source => self.client.add(sample),
-            // A waypoint stands where the server's proxy would in ambient mode.
-            Reporter::Destination | Reporter::Waypoint => {
-                self.server.add(sample);
-                if !matches!(sample.kind, SampleKind::DurationBucket { .. }) {
-                    self.server_traffic += sample.rate_per_s;
-                    if sample.labels.security == SecurityPolicy::MutualTls {
-                        self.server_mtls += sample.rate_per_s;
-                    }
-                }
+impl<'i> EdgeAccumulator<'i> {
+    fn add(&mut self, sample: &'i TrafficSample) {
+        let labels = &sample.labels;
+        let rate = sample.rate_per_s;
+        // A waypoint stands where the server's proxy would in ambient mode.
+        let server = labels.reporter != Reporter::Source;
+        let counter = match sample.kind {
+            SampleKind::DurationBucket { le_ms } => {
+                let buckets = if server {
+                    &mut self.server_buckets
+                } else {
+                    &mut self.client_buckets
+                };
+                *buckets.entry(le_ms.to_bits()).or_default() += rate;
+                return;
+            }
+            SampleKind::Requests => Counter::Requests,
+            SampleKind::TcpSentBytes => Counter::TcpSentBytes,
+            SampleKind::TcpReceivedBytes => Counter::TcpReceivedBytes,
+        };
+        let key = SeriesKey {
+            counter,
+            source: PeerKey::of(&labels.source),
+            destination: PeerKey::of(&labels.destination),
+            response_code: labels.response_code,
+            grpc_status: labels.grpc_status,
+            flags: &labels.response_flags,
+            host: &labels.destination_service,
+        };
+        let rates = self.series.entry(key).or_default();
+        let side = if server {
+            &mut rates.server
+        } else {
+            &mut rates.client
+        };
+        *side.get_or_insert(0.0) += rate;
+        if server {
+            self.server_traffic += rate;
+            if labels.security == SecurityPolicy::MutualTls {
+                self.server_mtls += rate;
             }
         }
     }
 
-    fn finish(self, protocol: Protocol, thresholds: &HealthThresholds) -> ServiceEdge {
-        let reports = if self.client.any {
-            self.client
+    fn finish(
+        self,
+        protocol: Protocol,
+        thresholds: &HealthThresholds,
+        tcp_rate: TcpRate,
+    ) -> ServiceEdge {
+        let mut requests = ErrorSplit::default();
+        let mut tcp_bytes_per_s = 0.0;
+        for (key, rates) in &self.series {
+            match key.counter {
+                Counter::Requests => requests.add(
+                    ResponseClass::of(protocol, key.response_code, key.grpc_status),
+                    rates.rate(),
+                ),
+                Counter::TcpSentBytes if tcp_rate.counts(SampleKind::TcpSentBytes) => {
+                    tcp_bytes_per_s += rates.rate()
+                }
+                Counter::TcpReceivedBytes if tcp_rate.counts(SampleKind::TcpReceivedBytes) => {
+                    tcp_bytes_per_s += rates.rate()
+                }
+                Counter::TcpSentBytes | Counter::TcpReceivedBytes => {}
+            }
+        }
+        let bucket_rates = if self.client_buckets.is_empty() {
+            self.server_buckets
         } else {
-            self.server
+            self.client_buckets
         };
-        let buckets: Vec<(f64, f64)> = reports
-            .buckets
+        let buckets: Vec<(f64, f64)> = bucket_rates
             .into_iter()
             .map(|(bits, rate)| (f64::from_bits(bits), rate))
             .collect();
         let health = if protocol == Protocol::Tcp {
-            if reports.tcp_bytes_per_s > 0.0 {
+            if tcp_bytes_per_s > 0.0 {
                 Health::Healthy
             } else {
                 Health::NoTraffic
             }
         } else {
-            thresholds.judge(&reports.requests)
+            thresholds.judge(&requests)
         };
         ServiceEdge {
             protocol,
-            requests: reports.requests,
+            requests,
             latency: LatencyQuantiles::from_buckets(&buckets),
-            tcp_bytes_per_s: reports.tcp_bytes_per_s,
+            tcp_bytes_per_s,
             mtls_share: (self.server_traffic > 0.0)
                 .then(|| (self.server_mtls / self.server_traffic).clamp(0.0, 1.0)),
             health,
@@ -150,7 +271,40 @@ pub fn build_graph(
             builder.add(sample);
         }
     }
-    builder.finish(&options.thresholds)
+    let mut graph = builder.finish(options);
+    mark_outsiders(&mut graph, options, inventory);
+    graph
+}
+
+/// Kiali's outsider finalizer: a node outside the namespaces asked for is `outside`, and
+/// `inaccessible` too when the cluster did not list its namespace; the unknown caller, and
+/// services in no known namespace or outside the mesh, are always `inaccessible`.
+fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &Inventory) {
+    let requested: HashSet<&str> = options.namespaces.iter().map(String::as_str).collect();
+    let listed: HashSet<&str> = inventory
+        .namespaces
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect();
+    for node in graph.graph.node_weights_mut() {
+        let namespace_known = known(&node.namespace);
+        node.outside = !requested.is_empty()
+            && namespace_known
+            && !requested.contains(node.namespace.as_str());
+        node.inaccessible = match node.kind {
+            NodeKind::UnknownSource | NodeKind::External => true,
+            NodeKind::Service if !namespace_known => true,
+            _ => node.outside && !listed.contains(node.namespace.as_str()),
+        };
+    }
+}
+
+/// What a node on the workload side of a hop stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    Workload,
+    App,
+    VersionedApp,
 }
 
 type ServiceIdentity<'i> = (&'i str, &'i str, &'i str, &'i str, bool);
@@ -166,7 +320,7 @@ struct Builder<'i> {
     service_nodes: HashMap<ServiceIdentity<'i>, Option<NodeIndex>>,
     graph_type: GraphType,
     inject_service_nodes: bool,
-    edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator>,
+    edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator<'i>>,
 }
 
 impl<'i> Builder<'i> {
@@ -192,7 +346,7 @@ impl<'i> Builder<'i> {
         }
     }
 
-    fn accumulate(&mut self, from: NodeIndex, to: NodeIndex, sample: &TrafficSample) {
+    fn accumulate(&mut self, from: NodeIndex, to: NodeIndex, sample: &'i TrafficSample) {
         let protocol = sample.labels.protocol;
         self.edges
             .entry((from, to, protocol))
@@ -225,35 +379,37 @@ impl<'i> Builder<'i> {
     fn make_workload_side_node(&mut self, peer: &PeerLabels) -> NodeIndex {
         let gateway = self.gateway_role(peer);
         let has_app = known(&peer.app);
-        let (key, kind, name) = match (self.graph_type, gateway) {
-            (_, Some(role)) => (
+        let identity = match self.graph_type {
+            GraphType::App | GraphType::Service if has_app => Identity::App,
+            // A gateway's own reports carry no version while the server's say `unknown`:
+            // keyed by its workload it stays one node.
+            GraphType::VersionedApp if has_app && gateway.is_none() => Identity::VersionedApp,
+            _ => Identity::Workload,
+        };
+        let (key, name) = match identity {
+            Identity::Workload => (
                 format!("wl/{}/{}/{}", peer.cluster, peer.namespace, peer.workload),
-                match role {
-                    GatewayRole::Ingress => NodeKind::IngressGateway,
-                    GatewayRole::Egress => NodeKind::EgressGateway,
-                },
-                peer.workload.clone(),
+                &peer.workload,
             ),
-            (GraphType::VersionedApp, None) if has_app => (
+            Identity::App => (
+                format!("app/{}/{}/{}", peer.cluster, peer.namespace, peer.app),
+                &peer.app,
+            ),
+            Identity::VersionedApp => (
                 format!(
                     "va/{}/{}/{}/{}",
                     peer.cluster, peer.namespace, peer.app, peer.version
                 ),
-                NodeKind::VersionedApp,
-                peer.app.clone(),
-            ),
-            (GraphType::App | GraphType::Service, None) if has_app => (
-                format!("app/{}/{}/{}", peer.cluster, peer.namespace, peer.app),
-                NodeKind::App,
-                peer.app.clone(),
-            ),
-            _ => (
-                format!("wl/{}/{}/{}", peer.cluster, peer.namespace, peer.workload),
-                NodeKind::Workload,
-                peer.workload.clone(),
+                &peer.app,
             ),
         };
-        let graph_type = self.graph_type;
+        let kind = match (gateway, identity) {
+            (Some(GatewayRole::Ingress), _) => NodeKind::IngressGateway,
+            (Some(GatewayRole::Egress), _) => NodeKind::EgressGateway,
+            (None, Identity::Workload) => NodeKind::Workload,
+            (None, Identity::App) => NodeKind::App,
+            (None, Identity::VersionedApp) => NodeKind::VersionedApp,
+        };
         let sidecar = self
             .workloads
             .get(&(peer.namespace.as_str(), peer.workload.as_str()))
@@ -261,15 +417,16 @@ impl<'i> Builder<'i> {
         self.graph.upsert_node(NodeKey(key.clone()), || MeshNode {
             kind,
             app: has_app.then(|| sanitize(&peer.app)),
-            version: (known(&peer.version)
-                && matches!(kind, NodeKind::VersionedApp | NodeKind::Workload))
-            .then(|| sanitize(&peer.version)),
-            sidecar: if graph_type == GraphType::Workload || kind != NodeKind::App {
-                sidecar
-            } else {
+            // An app node stands for all its versions.
+            version: (known(&peer.version) && identity != Identity::App)
+                .then(|| sanitize(&peer.version)),
+            workload: (identity == Identity::Workload).then(|| sanitize(&peer.workload)),
+            sidecar: if identity == Identity::App {
                 None
+            } else {
+                sidecar
             },
-            ..blank_node(&key, &peer.cluster, &peer.namespace, &name)
+            ..blank_node(&key, &peer.cluster, &peer.namespace, name)
         })
     }
 
@@ -353,12 +510,18 @@ impl<'i> Builder<'i> {
             })
     }
 
-    fn finish(mut self, thresholds: &HealthThresholds) -> MeshGraph {
+    fn finish(mut self, options: &GraphOptions) -> MeshGraph {
+        let thresholds = &options.thresholds;
         // Sort so that edge indices do not depend on hash order.
         let mut edges: Vec<_> = self.edges.into_iter().collect();
         edges.sort_by_key(|(key, _)| *key);
+        let mut receivers = HashSet::new();
         for ((from, to, protocol), accumulator) in edges {
-            let edge = accumulator.finish(protocol, thresholds);
+            let edge = accumulator.finish(protocol, thresholds, options.tcp_rate);
+            receivers.insert(to);
+            if let Some(node) = self.graph.graph.node_weight_mut(from) {
+                node.root = true;
+            }
             if let Some(node) = self.graph.graph.node_weight_mut(from) {
                 node.outbound.merge(&edge.requests);
             }
@@ -366,6 +529,11 @@ impl<'i> Builder<'i> {
                 node.inbound.merge(&edge.requests);
             }
             self.graph.graph.add_edge(from, to, edge);
+        }
+        for index in receivers {
+            if let Some(node) = self.graph.graph.node_weight_mut(index) {
+                node.root = false;
+            }
         }
         for node in self.graph.graph.node_weights_mut() {
             node.health = if node.inbound.total > 0.0 {
@@ -392,7 +560,11 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
         name: sanitize(name),
         app: None,
         version: None,
+        workload: None,
         sidecar: None,
+        outside: false,
+        inaccessible: false,
+        root: false,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),
         health: Health::NoTraffic,

@@ -185,7 +185,7 @@ fn mtls_share_is_read_from_the_destination_reports() {
     assert!(close(edge.mtls_share.unwrap(), 0.75));
     assert!(
         close(edge.rps(), 4.0),
-        "the client reported this edge: its report counts alone"
+        "200s: the server's 3.0 in place of the client's 4.0; 201s only the server saw: 1.0"
     );
 }
 
@@ -470,4 +470,202 @@ fn requests_only_the_server_saw_count_when_the_client_reported_nothing() {
     let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
     assert!(close(edge.rps(), 2.5));
     assert_eq!(edge.mtls_share, Some(0.0));
+}
+
+#[test]
+fn a_series_only_the_server_saw_counts_although_the_client_reported_others() {
+    // Kiali adds up the distinct series of both proxies; identical ones count once.
+    let ok = productpage_to_reviews_v2();
+    let reset = with(ok.clone(), |l| {
+        l.response_code = 0;
+        l.response_flags = "DC".into();
+    });
+    let samples = [
+        requests(ok.clone(), 3.0),
+        requests(from_destination(ok, SecurityPolicy::MutualTls), 3.0),
+        requests(from_destination(reset, SecurityPolicy::MutualTls), 0.5),
+    ];
+    let graph = workload_graph(&samples);
+    let edge = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2);
+    assert!(close(edge.rps(), 3.5), "rps {}", edge.rps());
+    assert!(close(edge.requests.no_response, 0.5));
+}
+
+#[test]
+fn series_reported_by_both_proxies_count_with_the_servers_value() {
+    let ok = productpage_to_reviews_v2();
+    let samples = [
+        requests(ok.clone(), 3.1),
+        requests(from_destination(ok, SecurityPolicy::MutualTls), 3.0),
+    ];
+    let graph = workload_graph(&samples);
+    assert!(close(
+        edge_between(&graph, PRODUCTPAGE, REVIEWS_SVC).rps(),
+        3.0
+    ));
+}
+
+#[test]
+fn series_of_different_workloads_add_up_on_one_app_edge() {
+    let to_ratings = |version: &str| {
+        SampleLabels::between(
+            peer("bookinfo", "reviews", version),
+            peer("bookinfo", "ratings", "v1"),
+            "ratings.bookinfo.svc.cluster.local",
+        )
+    };
+    let samples = [
+        requests(to_ratings("v2"), 2.0),
+        requests(
+            from_destination(to_ratings("v2"), SecurityPolicy::MutualTls),
+            2.0,
+        ),
+        requests(to_ratings("v3"), 1.0),
+        requests(
+            from_destination(to_ratings("v3"), SecurityPolicy::MutualTls),
+            1.0,
+        ),
+    ];
+    let graph = build_graph(
+        &samples,
+        &Inventory::default(),
+        &GraphOptions::kiali(GraphType::App),
+    );
+    let edge = edge_between(
+        &graph,
+        "app/Kubernetes/bookinfo/reviews",
+        "app/Kubernetes/bookinfo/ratings",
+    );
+    assert!(close(edge.rps(), 3.0), "rps {}", edge.rps());
+}
+
+#[test]
+fn the_tcp_rate_chooses_the_direction_as_kiali_does() {
+    let labels = with(
+        SampleLabels::between(
+            peer("shop", "cart", "v1"),
+            peer("shop", "redis-cart", "v1"),
+            "redis-cart.shop.svc.cluster.local",
+        ),
+        |l| {
+            l.protocol = Protocol::Tcp;
+            l.response_code = 0;
+        },
+    );
+    let sample = |kind, rate_per_s| TrafficSample {
+        kind,
+        labels: labels.clone(),
+        rate_per_s,
+    };
+    let samples = [
+        sample(SampleKind::TcpSentBytes, 1000.0),
+        sample(SampleKind::TcpReceivedBytes, 200.0),
+    ];
+    let cases = [
+        ("client sent: received-bytes counter", TcpRate::Sent, 200.0),
+        (
+            "client received: sent-bytes counter",
+            TcpRate::Received,
+            1000.0,
+        ),
+        ("both", TcpRate::Total, 1200.0),
+    ];
+    for (name, tcp_rate, expected) in cases {
+        let options = GraphOptions {
+            tcp_rate,
+            ..GraphOptions::kiali(GraphType::Workload)
+        };
+        let graph = build_graph(&samples, &Inventory::default(), &options);
+        let edge = edge_between(
+            &graph,
+            "wl/Kubernetes/shop/cart-v1",
+            "wl/Kubernetes/shop/redis-cart-v1",
+        );
+        assert!(close(edge.tcp_bytes_per_s, expected), "{name}");
+    }
+}
+
+#[test]
+fn nodes_are_marked_outside_inaccessible_and_root_as_kiali_marks_them() {
+    let samples = [
+        requests(
+            from_destination(
+                SampleLabels::between(
+                    PeerLabels::unknown(),
+                    peer("bookinfo", "productpage", "v1"),
+                    "productpage.bookinfo.svc.cluster.local",
+                ),
+                SecurityPolicy::None,
+            ),
+            1.0,
+        ),
+        requests(
+            SampleLabels::between(
+                peer("bookinfo", "productpage", "v1"),
+                peer("tutorial", "greeter", "v1"),
+                "greeter.tutorial.svc.cluster.local",
+            ),
+            1.0,
+        ),
+        requests(
+            SampleLabels::between(
+                peer("bookinfo", "productpage", "v1"),
+                peer("bankapp", "pricing", "v1"),
+                "pricing.bankapp.svc.cluster.local",
+            ),
+            1.0,
+        ),
+    ];
+    let inventory = Inventory {
+        namespaces: ["bookinfo", "tutorial"]
+            .map(|name| crate::mesh::inventory::NamespaceInfo {
+                cluster: "Kubernetes".into(),
+                name: name.into(),
+                injection_enabled: true,
+            })
+            .to_vec(),
+        ..Default::default()
+    };
+    let options = GraphOptions {
+        namespaces: vec!["bookinfo".into()],
+        ..GraphOptions::kiali(GraphType::Workload)
+    };
+    let graph = build_graph(&samples, &inventory, &options);
+    let marks = |key: &str| {
+        let node = &graph.graph[graph.node_index(&NodeKey(key.into())).unwrap()];
+        (node.outside, node.inaccessible, node.root)
+    };
+    assert_eq!(marks("unknown"), (false, true, true));
+    assert_eq!(marks(PRODUCTPAGE), (false, false, false));
+    assert_eq!(
+        marks("wl/Kubernetes/tutorial/greeter-v1"),
+        (true, false, false)
+    );
+    assert_eq!(
+        marks("wl/Kubernetes/bankapp/pricing-v1"),
+        (true, true, false)
+    );
+}
+
+#[test]
+fn a_gateway_is_one_app_node_in_the_app_graph() {
+    let labels = SampleLabels::between(
+        gateway(),
+        peer("bookinfo", "productpage", "v1"),
+        "productpage.bookinfo.svc.cluster.local",
+    );
+    let graph = build_graph(
+        &[requests(labels, 10.0)],
+        &Inventory::default(),
+        &GraphOptions::kiali(GraphType::App),
+    );
+    let index = graph
+        .node_index(&NodeKey(
+            "app/Kubernetes/istio-system/istio-ingressgateway".into(),
+        ))
+        .unwrap();
+    let node = &graph.graph[index];
+    assert_eq!(node.kind, NodeKind::IngressGateway);
+    assert_eq!(node.workload, None);
+    assert_eq!(node.version, None);
 }

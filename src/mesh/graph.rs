@@ -78,8 +78,16 @@ pub struct MeshNode {
     pub name: String,
     pub app: Option<String>,
     pub version: Option<String>,
+    /// The workload the node stands for, when it stands for exactly one (workload identity).
+    pub workload: Option<String>,
     /// Sidecar injected, when the inventory knows.
     pub sidecar: Option<bool>,
+    /// In a namespace the graph was not asked for (Kiali's `isOutside`).
+    pub outside: bool,
+    /// In a namespace the cluster did not list, or unknown (Kiali's `isInaccessible`).
+    pub inaccessible: bool,
+    /// Sends traffic and receives none: a traffic generator (Kiali's `isRoot`).
+    pub root: bool,
     /// Requests received, by class (HTTP and gRPC).
     pub inbound: ErrorSplit,
     /// Requests sent, by class (HTTP and gRPC).

@@ -125,6 +125,7 @@ mod tests {
             client_4xx: c4,
             server_5xx: c5,
             no_response: nr,
+            ..Default::default()
         }
     }
 

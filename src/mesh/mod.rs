@@ -4,13 +4,15 @@ pub mod build;
 pub mod graph;
 pub mod health;
 pub mod inventory;
+pub mod labels;
 pub mod sanitize;
 pub mod traffic;
 
-pub use build::{build_graph, GraphOptions};
+pub use build::{build_graph, GraphOptions, TcpRate};
 pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
+pub use labels::{IstioMetric, LabelError};
 pub use traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Reporter, SampleKind, SampleLabels,
     SecurityPolicy, TrafficSample,

@@ -127,9 +127,12 @@ pub enum SampleKind {
     Requests,
     /// `istio_request_duration_milliseconds_bucket{le}`: requests per second at or under `le_ms`.
     DurationBucket { le_ms: f64 },
-    /// `istio_tcp_sent_bytes_total`: bytes per second sent to the downstream (response direction).
+    /// `istio_tcp_sent_bytes_total`: bytes per second the reporting proxy sent to the
+    /// downstream, i.e. the response direction: what the edge's client *received*.
     TcpSentBytes,
-    /// `istio_tcp_received_bytes_total`: bytes per second received from the downstream.
+    /// `istio_tcp_received_bytes_total`: bytes per second received from the downstream, i.e.
+    /// the request direction: what the edge's client *sent*. This is why Kiali's "sent" TCP
+    /// rate reads this metric and its "received" rate the other one (istio/istio#32399).
     TcpReceivedBytes,
 }
 
@@ -141,18 +144,23 @@ pub struct TrafficSample {
 }
 
 /// How a response counts in error rates, following Kiali: 4xx is the client's fault,
-/// 5xx and "no response" (code 0) are the server's or the mesh's.
+/// 5xx and "no response" (code 0) are the server's or the mesh's; 3xx is no error but is
+/// counted apart, as Kiali does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseClass {
     Success,
+    Redirect,
     ClientError,
     ServerError,
     NoResponse,
 }
 
 impl ResponseClass {
+    /// As Kiali reads a response: code 0 is no response whatever the protocol; a gRPC
+    /// request is judged by its gRPC status unless the HTTP transport itself failed (4xx/5xx).
     pub fn of(protocol: Protocol, response_code: u16, grpc_status: Option<u32>) -> Self {
-        if protocol == Protocol::Grpc {
+        let transport_failed = response_code == 0 || (400..=599).contains(&response_code);
+        if protocol == Protocol::Grpc && !transport_failed {
             if let Some(status) = grpc_status {
                 return match status {
                     0 => ResponseClass::Success,
@@ -164,6 +172,7 @@ impl ResponseClass {
         }
         match response_code {
             0 => ResponseClass::NoResponse,
+            300..=399 => ResponseClass::Redirect,
             400..=499 => ResponseClass::ClientError,
             500..=599 => ResponseClass::ServerError,
             _ => ResponseClass::Success,
@@ -175,6 +184,8 @@ impl ResponseClass {
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ErrorSplit {
     pub total: f64,
+    /// 3xx answers: part of `total`, not errors.
+    pub redirect_3xx: f64,
     pub client_4xx: f64,
     pub server_5xx: f64,
     pub no_response: f64,
@@ -185,6 +196,7 @@ impl ErrorSplit {
         self.total += rate;
         match class {
             ResponseClass::Success => {}
+            ResponseClass::Redirect => self.redirect_3xx += rate,
             ResponseClass::ClientError => self.client_4xx += rate,
             ResponseClass::ServerError => self.server_5xx += rate,
             ResponseClass::NoResponse => self.no_response += rate,
@@ -193,6 +205,7 @@ impl ErrorSplit {
 
     pub fn merge(&mut self, other: &ErrorSplit) {
         self.total += other.total;
+        self.redirect_3xx += other.redirect_3xx;
         self.client_4xx += other.client_4xx;
         self.server_5xx += other.server_5xx;
         self.no_response += other.no_response;
@@ -351,6 +364,19 @@ mod tests {
         assert_eq!(
             ResponseClass::of(Protocol::Http, 404, None),
             ResponseClass::ClientError
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Http, 302, None),
+            ResponseClass::Redirect
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Grpc, 503, Some(0)),
+            ResponseClass::ServerError,
+            "a failed HTTP transport outranks the gRPC status"
+        );
+        assert_eq!(
+            ResponseClass::of(Protocol::Grpc, 0, Some(0)),
+            ResponseClass::NoResponse
         );
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod kiali_conformance;
 mod navigation;
 mod screens;
 mod tmux_demo;
