@@ -150,9 +150,8 @@ impl TrafficSample {
     ) -> Result<Self, LabelError> {
         let mut sample_labels = SampleLabels::from_prometheus_labels(labels, reporter)?;
         let kind = match metric {
-            IstioMetric::RequestsTotal | IstioMetric::RequestDurationBucket
-                if !labels.contains_key("response_code") =>
-            {
+            // Latency needs no outcome labels: only request counts must say their code.
+            IstioMetric::RequestsTotal if !labels.contains_key("response_code") => {
                 return Err(LabelError::Missing {
                     metric: metric.name(),
                     label: "response_code",
