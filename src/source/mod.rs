@@ -55,6 +55,29 @@ pub struct SourceDescription {
 
 pub type SourceTask = Pin<Box<dyn Future<Output = ()> + Send>>;
 
+/// The inventory as the Kubernetes watcher last saw it, and how that watcher is doing.
+/// The watcher publishes it; the metrics source joins it to every snapshot it sends.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InventoryState {
+    pub inventory: Inventory,
+    pub health: InventoryHealth,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum InventoryHealth {
+    /// No Kubernetes access was asked for: metrics-only mode.
+    #[default]
+    NotUsed,
+    /// Still listing; nothing complete yet.
+    Syncing,
+    Ok,
+    /// The API server failed; the inventory is the last one seen.
+    Failing(String),
+}
+
+/// Where a metrics source reads the latest inventory from.
+pub type InventoryFeed = tokio::sync::watch::Receiver<InventoryState>;
+
 /// A running supplier of snapshots. `run` sends events until the receiver is gone.
 pub trait MeshSource: Send {
     fn describe(&self) -> SourceDescription;
