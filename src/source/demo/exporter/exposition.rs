@@ -61,15 +61,24 @@ pub(super) fn render_exposition<'a>(
     series: impl IntoIterator<Item = (&'a SampleLabels, &'a SeriesCounters)>,
     mutual_tls: impl Fn(&SampleLabels) -> bool,
 ) -> String {
-    let mut requests = Vec::new();
-    let mut tcp = Vec::new();
+    // Two simulated callers a proxy cannot tell apart (both without a sidecar, say) share a
+    // label set; a proxy counts them in one series, and a page must not repeat a series.
+    let mut requests: Vec<(String, SeriesCounters)> = Vec::new();
+    let mut tcp: Vec<(String, SeriesCounters)> = Vec::new();
+    let mut seen: HashMap<String, (bool, usize)> = HashMap::new();
     for (labels, counters) in series {
-        let mtls = mutual_tls(labels);
-        if labels.protocol == Protocol::Tcp {
-            tcp.push((label_text(labels, mtls), counters));
-        } else {
-            requests.push((label_text(labels, mtls), counters));
+        let text = label_text(labels, mutual_tls(labels));
+        let is_tcp = labels.protocol == Protocol::Tcp;
+        if let Some(&(was_tcp, index)) = seen.get(&text) {
+            let group = if was_tcp { &mut tcp } else { &mut requests };
+            if let Some((_, total)) = group.get_mut(index) {
+                add_counters(total, counters);
+            }
+            continue;
         }
+        let group = if is_tcp { &mut tcp } else { &mut requests };
+        seen.insert(text.clone(), (is_tcp, group.len()));
+        group.push((text, *counters));
     }
     let mut out = String::new();
 
@@ -132,6 +141,16 @@ pub(super) fn render_exposition<'a>(
         );
     }
     out
+}
+
+fn add_counters(total: &mut SeriesCounters, more: &SeriesCounters) {
+    total.requests += more.requests;
+    for (bucket, extra) in total.duration_buckets.iter_mut().zip(more.duration_buckets) {
+        *bucket += extra;
+    }
+    total.duration_sum_ms += more.duration_sum_ms;
+    total.tcp_sent_bytes += more.tcp_sent_bytes;
+    total.tcp_received_bytes += more.tcp_received_bytes;
 }
 
 fn family_header(out: &mut String, name: &str, kind: &str, help: &str) {

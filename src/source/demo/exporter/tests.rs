@@ -145,6 +145,21 @@ fn a_bucket_a_rounding_error_above_the_count_is_capped_at_the_count() {
 }
 
 #[test]
+fn series_a_proxy_cannot_tell_apart_are_counted_in_one() {
+    let labels = gateway_to_productpage(Reporter::Destination);
+    let text = render_exposition(
+        [(&labels, &counters(2.0)), (&labels, &counters(3.0))],
+        |_| true,
+    );
+    let requests = lines_of(&text, "istio_requests_total");
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].ends_with("} 5"), "{}", requests[0]);
+    let count = lines_of(&text, "istio_request_duration_milliseconds_count");
+    assert_eq!(count.len(), 1);
+    assert!(count[0].ends_with("} 5"));
+}
+
+#[test]
 fn grpc_series_carry_their_status_and_plain_http_series_omit_it() {
     let mut grpc = gateway_to_productpage(Reporter::Destination);
     grpc.protocol = Protocol::Grpc;
