@@ -9,6 +9,7 @@
 //! | `layout`  | graph drawing geometry in terminal cells                | nothing in the crate           |
 //! | `source`  | data in (demo mesh; later Prometheus, Kubernetes)       | `mesh`                         |
 //! | `app`     | the state machine (update), no terminal, no network     | `mesh`, `layout`, `source` trait types |
+//! | `export`  | `meshtui graph`: a graph as JSON (`meshtui.graph/v1`) and DOT | `mesh`         |
 //! | `config`  | keymaps, themes, user config files                      | `app::action`                  |
 //! | `ui`      | draws `&State` with ratatui, owns no data               | `app`, `layout`, `config`, `mesh` |
 //! | `runtime` | terminal, event loop, effect runner                     | everything                     |
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod export;
 pub mod layout;
 pub mod mesh;
 pub mod runtime;

@@ -5,6 +5,7 @@
 mod support;
 
 mod cli;
+mod exporter;
 mod kiali_conformance;
 mod navigation;
 mod screens;

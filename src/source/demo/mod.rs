@@ -1,8 +1,9 @@
 //! The embedded demo mesh: a simulated Istio mesh whose traffic follows its routes. Imports `mesh` only.
 //!
 //! [`DemoMesh`] is the pure simulator (no tokio, no wall clock); [`DemoSource`] runs it on a
-//! timer as a [`MeshSource`].
+//! timer as a [`MeshSource`], and serves its counters on `/metrics` when asked to.
 
+mod exporter;
 mod latency;
 mod model;
 mod series;
@@ -13,15 +14,20 @@ mod topology;
 #[cfg(test)]
 mod tests;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use hyper::body::Bytes;
+use tokio::sync::{mpsc, watch};
 
 use super::{
     MeshSnapshot, MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth,
     SourceTask,
 };
 
+pub use exporter::{
+    render_metrics, ExporterError, Exposition, MetricsListener, EXPOSITION_CONTENT_TYPE,
+};
 pub use latency::{LatencyProfile, DURATION_BOUNDS_MS};
 pub use model::{Backend, ErrorOutcome, Operation, Route, RouteLoad, TcpExchange};
 pub use series::SeriesCounters;
@@ -45,6 +51,9 @@ pub struct DemoOptions {
     /// Stamp each snapshot [`DemoSource`] sends with the wall clock rather than simulated
     /// time, so that its age stays true after a pause or a step slower than the tick.
     pub stamp_with_wall_clock: bool,
+    /// Serve the mesh's counters on `GET /metrics` at this address, in Prometheus' text
+    /// format, as the mesh's Istio proxies would expose them.
+    pub serve_metrics: Option<SocketAddr>,
 }
 
 impl Default for DemoOptions {
@@ -56,6 +65,7 @@ impl Default for DemoOptions {
             window: Duration::from_secs(60),
             start_unix_s: DEMO_START_UNIX_S,
             stamp_with_wall_clock: false,
+            serve_metrics: None,
         }
     }
 }
@@ -74,11 +84,32 @@ pub enum DemoError {
 #[derive(Debug, Clone)]
 pub struct DemoSource {
     options: DemoOptions,
+    metrics: Option<MetricsListener>,
 }
 
 impl DemoSource {
+    /// A source that binds `options.serve_metrics`, if any, when it starts running; a failure
+    /// then becomes a status event. [`DemoSource::bind`] reports it at once instead.
     pub fn new(options: DemoOptions) -> Self {
-        DemoSource { options }
+        DemoSource {
+            options,
+            metrics: None,
+        }
+    }
+
+    /// A source whose `/metrics` socket is bound now: a port in use is an error here, and
+    /// [`DemoSource::metrics_addr`] tells the port chosen for port 0.
+    pub fn bind(options: DemoOptions) -> Result<Self, ExporterError> {
+        let metrics = options
+            .serve_metrics
+            .map(MetricsListener::bind)
+            .transpose()?;
+        Ok(DemoSource { options, metrics })
+    }
+
+    /// Where `/metrics` is served, once bound by [`DemoSource::bind`].
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(MetricsListener::local_addr)
     }
 }
 
@@ -97,7 +128,7 @@ impl MeshSource for DemoSource {
         events: mpsc::Sender<SourceEvent>,
         commands: mpsc::Receiver<SourceCommand>,
     ) -> SourceTask {
-        Box::pin(run_demo(self.options, events, commands))
+        Box::pin(run_demo(self.options, self.metrics, events, commands))
     }
 }
 
@@ -107,8 +138,37 @@ async fn off_runtime<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'stati
     tokio::task::spawn_blocking(work).await.ok()
 }
 
+/// Starts `/metrics` when asked for; returns where to publish expositions.
+fn start_exporter(
+    options: &DemoOptions,
+    bound: Option<MetricsListener>,
+) -> Result<Option<watch::Sender<Exposition>>, ExporterError> {
+    let listener = match (bound, options.serve_metrics) {
+        (Some(listener), _) => listener,
+        (None, Some(addr)) => MetricsListener::bind(addr)?,
+        (None, None) => return Ok(None),
+    };
+    let (publisher, latest) = watch::channel(None);
+    listener.serve(latest)?;
+    Ok(Some(publisher))
+}
+
+/// Renders the counters for `/metrics` when someone serves them.
+fn exposition(mesh: &DemoMesh, wanted: bool) -> Option<Bytes> {
+    wanted.then(|| Bytes::from(render_metrics(mesh)))
+}
+
+/// Publishes before the snapshot is sent, so that whoever received a snapshot finds
+/// `/metrics` at least as new as it.
+fn publish(publisher: Option<&watch::Sender<Exposition>>, exposition: Option<Bytes>) {
+    if let (Some(publisher), Some(exposition)) = (publisher, exposition) {
+        publisher.send_replace(Some(exposition));
+    }
+}
+
 async fn run_demo(
     options: DemoOptions,
+    bound: Option<MetricsListener>,
     events: mpsc::Sender<SourceEvent>,
     mut commands: mpsc::Receiver<SourceCommand>,
 ) {
@@ -116,17 +176,29 @@ async fn run_demo(
     let stamp = Stamp {
         wall_clock: options.stamp_with_wall_clock,
     };
+    let publisher = match start_exporter(&options, bound) {
+        Ok(publisher) => publisher,
+        Err(error) => {
+            // The mesh still runs and draws; only the endpoint is missing.
+            let failure = SourceHealth::Failing(error.to_string());
+            let _ = events.send(SourceEvent::Status(failure)).await;
+            None
+        }
+    };
+    let exported = publisher.is_some();
     let built = off_runtime(move || {
         let mesh = DemoMesh::new(options);
         let snapshot = mesh.snapshot();
-        (mesh, snapshot)
+        let text = exposition(&mesh, exported);
+        (mesh, snapshot, text)
     })
     .await;
-    let Some((mut mesh, first)) = built else {
+    let Some((mut mesh, first, text)) = built else {
         let failure = SourceHealth::Failing("the demo mesh could not be built".into());
         let _ = events.send(SourceEvent::Status(failure)).await;
         return;
     };
+    publish(publisher.as_ref(), text);
     if !send(&events, first, stamp).await {
         return;
     }
@@ -141,15 +213,17 @@ async fn run_demo(
                 let stepped = off_runtime(move || {
                     mesh.step();
                     let snapshot = mesh.snapshot();
-                    (mesh, snapshot)
+                    let text = exposition(&mesh, exported);
+                    (mesh, snapshot, text)
                 })
                 .await;
-                let Some((next, snapshot)) = stepped else {
+                let Some((next, snapshot, text)) = stepped else {
                     let failure = SourceHealth::Failing("the demo mesh stopped".into());
                     let _ = events.send(SourceEvent::Status(failure)).await;
                     return;
                 };
                 mesh = next;
+                publish(publisher.as_ref(), text);
                 if !send(&events, snapshot, stamp).await {
                     return;
                 }
