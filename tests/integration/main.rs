@@ -7,5 +7,6 @@ mod support;
 mod cli;
 mod kiali_conformance;
 mod navigation;
+mod prometheus_source;
 mod screens;
 mod tmux_demo;
