@@ -261,6 +261,13 @@ impl Running {
     async fn send(&self, command: SourceCommand) {
         self.commands.send(command).await.unwrap();
     }
+
+    /// Returns once the source has taken every command sent so far off the channel.
+    async fn until_commands_read(&self) {
+        while self.commands.capacity() < self.commands.max_capacity() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
 }
 
 /// Short enough that recovery comes quickly; the source never stacks refreshes anyway.
@@ -383,7 +390,7 @@ fn refreshes_asked_for_during_a_slow_one_run_once_after_it_never_alongside() {
         for _ in 0..5 {
             running.send(SourceCommand::RefreshNow).await;
         }
-        tokio::task::yield_now().await;
+        running.until_commands_read().await;
         fake.set(Behaviour::Answer);
         assert_fake_snapshot(&running.next_snapshot().await);
         assert_fake_snapshot(&running.next_snapshot().await);

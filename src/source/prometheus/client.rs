@@ -498,6 +498,55 @@ mod tests {
     }
 
     #[test]
+    fn settings_that_cannot_work_are_refused_before_any_query() {
+        let direct = PrometheusSettings::new("https://prom.example".parse().unwrap());
+        let proxy = PrometheusSettings::new("kube:istio-system/prometheus:9090".parse().unwrap());
+        let cases: [(&str, PrometheusSettings, &str); 5] = [
+            (
+                "a missing CA file",
+                PrometheusSettings {
+                    ca_file: Some("/nonexistent/ca.pem".into()),
+                    ..direct.clone()
+                },
+                "reading the CA file /nonexistent/ca.pem",
+            ),
+            (
+                "a CA file without a certificate",
+                PrometheusSettings {
+                    ca_file: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into()),
+                    ..direct.clone()
+                },
+                "no certificate in the file",
+            ),
+            (
+                "a header name with a space",
+                PrometheusSettings {
+                    headers: vec![("X Scope".into(), "a".into())],
+                    ..direct.clone()
+                },
+                "the header \"X Scope\" cannot be sent",
+            ),
+            (
+                "credentials through the service proxy",
+                PrometheusSettings {
+                    auth: Auth::Bearer("t".into()),
+                    ..proxy.clone()
+                },
+                "cannot be sent through the Kubernetes API proxy",
+            ),
+            (
+                "the service proxy without a Kubernetes client",
+                proxy,
+                "no Kubernetes client was given",
+            ),
+        ];
+        for (name, settings, expected) in cases {
+            let error = PrometheusClient::new(&settings, None).unwrap_err();
+            assert!(error.to_string().contains(expected), "{name}: {error}");
+        }
+    }
+
+    #[test]
     fn secrets_never_show_in_debug_output() {
         let auth = Auth::BasicAuth {
             user: "u".into(),
