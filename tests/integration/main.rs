@@ -8,5 +8,6 @@ mod cli;
 mod exporter;
 mod kiali_conformance;
 mod navigation;
+mod prometheus_source;
 mod screens;
 mod tmux_demo;

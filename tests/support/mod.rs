@@ -1,4 +1,6 @@
 //! Helpers shared by the integration tests.
 
 pub mod demo;
+pub mod fake_prometheus;
+pub mod prometheus;
 pub mod tmux;
