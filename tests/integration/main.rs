@@ -6,6 +6,7 @@ mod support;
 
 mod cli;
 mod kiali_conformance;
+mod kube_source;
 mod navigation;
 mod screens;
 mod tmux_demo;
