@@ -305,6 +305,10 @@ async fn with_the_api_down_the_last_inventory_stays_and_health_recovers_when_it_
     })
     .await;
     assert_eq!(down.inventory, synced.inventory);
+    let InventoryHealth::Failing(message) = &down.health else {
+        unreachable!()
+    };
+    assert!(message.contains("cannot reach the API server"), "{message}");
 
     emulator.come_back().await;
     wait_for(&mut feed, "the source healthy again", is_ok).await;

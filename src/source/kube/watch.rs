@@ -258,20 +258,23 @@ fn outcome_of_status(code: u16, message: &str) -> Option<Outcome> {
     }
 }
 
-/// An error with its innermost cause, which says what happened ("Connection refused")
-/// where the outer ones only say where.
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut root: &dyn std::error::Error = error;
-    while let Some(source) = root.source() {
-        root = source;
+/// A client error as a user can act on it: the innermost cause says what happened
+/// ("Connection refused") where the outer ones only say where.
+fn describe(error: &kube::Error) -> String {
+    let mut root: Option<&dyn std::error::Error> = None;
+    let mut cause = std::error::Error::source(error);
+    while let Some(next) = cause {
+        root = Some(next);
+        cause = next.source();
     }
-    if std::ptr::eq(
-        root as *const dyn std::error::Error as *const u8,
-        error as *const dyn std::error::Error as *const u8,
-    ) {
-        error.to_string()
-    } else {
-        format!("{error}: {root}")
+    let root = root
+        .map(ToString::to_string)
+        .unwrap_or_else(|| error.to_string());
+    match error {
+        kube::Error::HyperError(_) | kube::Error::Service(_) | kube::Error::ReadEvents(_) => {
+            format!("cannot reach the API server: {root}")
+        }
+        _ => format!("{error}: {root}"),
     }
 }
 
