@@ -1,4 +1,5 @@
-//! What the cluster says exists, independent of traffic: namespaces, services, workloads.
+//! What the cluster says exists, independent of traffic: namespaces, services, workloads,
+//! pods and Istio configuration.
 
 /// Everything known about the mesh's objects at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -6,6 +7,11 @@ pub struct Inventory {
     pub namespaces: Vec<NamespaceInfo>,
     pub services: Vec<ServiceInfo>,
     pub workloads: Vec<WorkloadInfo>,
+    pub pods: Vec<PodInfo>,
+    pub istio_config: Vec<IstioConfigInfo>,
+    /// Namespaces asked for whose objects the user may not read (the API answered 403):
+    /// shown as such rather than as empty.
+    pub inaccessible_namespaces: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +62,56 @@ pub enum GatewayRole {
     Egress,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodInfo {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    /// The Deployment, StatefulSet or DaemonSet that owns the pod, when there is one.
+    pub workload: Option<String>,
+    pub app: Option<String>,
+    pub version: Option<String>,
+    pub sidecar_injected: bool,
+    /// The Istio proxy's version, from its image tag (e.g. `1.22.0`).
+    pub proxy_version: Option<String>,
+    pub phase: PodPhase,
+    pub ready: bool,
+    /// Container restarts, summed over the pod's containers.
+    pub restarts: u32,
+}
+
+/// `status.phase` of a pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PodPhase {
+    Pending,
+    Running,
+    Succeeded,
+    Failed,
+    Unknown,
+}
+
+/// The Istio configuration kinds meshtui reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum IstioKind {
+    VirtualService,
+    DestinationRule,
+    Gateway,
+    ServiceEntry,
+    PeerAuthentication,
+    WorkloadEntry,
+}
+
+/// One Istio configuration object, reduced to what the views name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IstioConfigInfo {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    pub kind: IstioKind,
+    /// `spec.hosts` (VirtualService, ServiceEntry) or `spec.host` (DestinationRule).
+    pub hosts: Vec<String>,
+}
+
 impl Inventory {
     pub fn workload(&self, namespace: &str, name: &str) -> Option<&WorkloadInfo> {
         self.workloads
@@ -65,5 +121,23 @@ impl Inventory {
 
     pub fn service_by_host(&self, host: &str) -> Option<&ServiceInfo> {
         self.services.iter().find(|s| s.host == host)
+    }
+
+    pub fn pods_of<'a>(
+        &'a self,
+        namespace: &'a str,
+        workload: &'a str,
+    ) -> impl Iterator<Item = &'a PodInfo> + 'a {
+        self.pods
+            .iter()
+            .filter(move |p| p.namespace == namespace && p.workload.as_deref() == Some(workload))
+    }
+
+    pub fn istio_config_of(&self, kind: IstioKind) -> impl Iterator<Item = &IstioConfigInfo> {
+        self.istio_config.iter().filter(move |c| c.kind == kind)
+    }
+
+    pub fn is_accessible(&self, namespace: &str) -> bool {
+        !self.inaccessible_namespaces.iter().any(|n| n == namespace)
     }
 }

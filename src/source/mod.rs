@@ -1,6 +1,7 @@
 //! Data in: sources of mesh snapshots (the demo mesh; later Prometheus and Kubernetes). Knows `mesh`, never `app` or `ui`.
 
 pub mod demo;
+pub mod kube;
 pub mod prometheus;
 
 use std::future::Future;

@@ -7,6 +7,7 @@ mod support;
 mod cli;
 mod exporter;
 mod kiali_conformance;
+mod kube_source;
 mod navigation;
 mod prometheus_source;
 mod screens;

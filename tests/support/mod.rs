@@ -2,5 +2,6 @@
 
 pub mod demo;
 pub mod fake_prometheus;
+pub mod kube_emulator;
 pub mod prometheus;
 pub mod tmux;

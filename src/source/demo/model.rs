@@ -1,6 +1,6 @@
 //! The demo mesh as data: workloads, services and the routes traffic takes between them.
 
-use crate::mesh::inventory::{GatewayRole, NamespaceInfo, WorkloadKind};
+use crate::mesh::inventory::{GatewayRole, NamespaceInfo, PodInfo, PodPhase, WorkloadKind};
 use crate::mesh::{Inventory, Protocol, ServiceInfo, WorkloadInfo};
 
 use super::latency::LatencyProfile;
@@ -419,10 +419,45 @@ impl MeshModel {
                 pods_desired: w.pods_desired,
             })
             .collect();
+        let pods = self
+            .workloads
+            .iter()
+            .filter(|w| w.listed)
+            .flat_map(demo_pods)
+            .collect();
         Inventory {
             namespaces,
             services,
             workloads,
+            pods,
+            ..Inventory::default()
         }
     }
+}
+
+/// The proxy version the demo's sidecars claim to run.
+const DEMO_PROXY_VERSION: &str = "1.22.0";
+
+/// One pod per desired replica; those beyond the ready count are still starting.
+fn demo_pods(w: &WorkloadSpec) -> impl Iterator<Item = PodInfo> + '_ {
+    (0..w.pods_desired).map(move |index| {
+        let ready = index < w.pods_ready;
+        PodInfo {
+            cluster: CLUSTER.into(),
+            namespace: w.namespace.clone(),
+            name: format!("{}-{index}", w.name),
+            workload: Some(w.name.clone()),
+            app: w.app.clone(),
+            version: w.version.clone(),
+            sidecar_injected: w.sidecar,
+            proxy_version: w.sidecar.then(|| DEMO_PROXY_VERSION.to_string()),
+            phase: if ready {
+                PodPhase::Running
+            } else {
+                PodPhase::Pending
+            },
+            ready,
+            restarts: 0,
+        }
+    })
 }

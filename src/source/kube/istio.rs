@@ -1,0 +1,88 @@
+//! Istio's configuration kinds, read as dynamic objects: their CRDs have no k8s-openapi
+//! types, and only a few fields of each matter to the inventory.
+
+use kube::api::{ApiResource, DynamicObject};
+use kube::ResourceExt;
+use serde_json::Value;
+
+use crate::mesh::inventory::{IstioConfigInfo, IstioKind, ServiceInfo};
+use crate::mesh::sanitize::sanitize;
+
+/// Every Istio kind watched, in a fixed order.
+pub const ISTIO_KINDS: [IstioKind; 6] = [
+    IstioKind::VirtualService,
+    IstioKind::DestinationRule,
+    IstioKind::Gateway,
+    IstioKind::ServiceEntry,
+    IstioKind::PeerAuthentication,
+    IstioKind::WorkloadEntry,
+];
+
+/// Where the API serves a kind: the `v1` versions, served from Istio 1.22 on.
+pub fn api_resource(kind: IstioKind) -> ApiResource {
+    let (group, name, plural) = match kind {
+        IstioKind::VirtualService => ("networking.istio.io", "VirtualService", "virtualservices"),
+        IstioKind::DestinationRule => {
+            ("networking.istio.io", "DestinationRule", "destinationrules")
+        }
+        IstioKind::Gateway => ("networking.istio.io", "Gateway", "gateways"),
+        IstioKind::ServiceEntry => ("networking.istio.io", "ServiceEntry", "serviceentries"),
+        IstioKind::PeerAuthentication => (
+            "security.istio.io",
+            "PeerAuthentication",
+            "peerauthentications",
+        ),
+        IstioKind::WorkloadEntry => ("networking.istio.io", "WorkloadEntry", "workloadentries"),
+    };
+    ApiResource {
+        group: group.to_owned(),
+        version: "v1".to_owned(),
+        api_version: format!("{group}/v1"),
+        kind: name.to_owned(),
+        plural: plural.to_owned(),
+    }
+}
+
+fn spec_hosts(object: &DynamicObject) -> Vec<String> {
+    let spec = object.data.get("spec");
+    let many = spec
+        .and_then(|s| s.get("hosts"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    let one = spec.and_then(|s| s.get("host")).and_then(Value::as_str);
+    many.chain(one).map(sanitize).collect()
+}
+
+pub fn config_info(kind: IstioKind, object: &DynamicObject, cluster: &str) -> IstioConfigInfo {
+    IstioConfigInfo {
+        cluster: cluster.to_owned(),
+        namespace: sanitize(&object.namespace().unwrap_or_default()),
+        name: sanitize(&object.name_any()),
+        kind,
+        hosts: spec_hosts(object),
+    }
+}
+
+/// The hosts a ServiceEntry declares, one service each. `MESH_INTERNAL` entries add
+/// services inside the mesh (e.g. VMs); everything else lies outside it.
+pub fn service_entry_services(object: &DynamicObject, cluster: &str) -> Vec<ServiceInfo> {
+    let location = object
+        .data
+        .get("spec")
+        .and_then(|s| s.get("location"))
+        .and_then(Value::as_str);
+    let external = location != Some("MESH_INTERNAL");
+    let namespace = sanitize(&object.namespace().unwrap_or_default());
+    spec_hosts(object)
+        .into_iter()
+        .map(|host| ServiceInfo {
+            cluster: cluster.to_owned(),
+            namespace: namespace.clone(),
+            name: host.clone(),
+            host,
+            external,
+        })
+        .collect()
+}

@@ -1,0 +1,269 @@
+//! Kubernetes objects reduced to inventory entries. Every string that enters the inventory
+//! is sanitized here: names and labels come from whoever can write to the cluster.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Container, Namespace, Pod, PodSpec, PodTemplateSpec, Service};
+use kube::ResourceExt;
+
+use crate::mesh::inventory::{
+    GatewayRole, NamespaceInfo, PodInfo, PodPhase, ServiceInfo, WorkloadInfo, WorkloadKind,
+};
+use crate::mesh::sanitize::sanitize;
+
+/// The name Istio's injector gives the sidecar container.
+const PROXY_CONTAINER: &str = "istio-proxy";
+/// Written by Istio's injector on every pod it injected.
+const SIDECAR_STATUS: &str = "sidecar.istio.io/status";
+const SIDECAR_INJECT: &str = "sidecar.istio.io/inject";
+
+/// The labels Istio's telemetry reads an app name from, most specific first, so that the
+/// inventory names apps as the `*_app` metric labels do.
+const APP_LABELS: [&str; 3] = [
+    "app",
+    "app.kubernetes.io/name",
+    "service.istio.io/canonical-name",
+];
+const VERSION_LABELS: [&str; 3] = [
+    "version",
+    "app.kubernetes.io/version",
+    "service.istio.io/canonical-revision",
+];
+
+type Labels = BTreeMap<String, String>;
+
+fn first_label(labels: &Labels, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .filter_map(|key| labels.get(*key))
+        .find(|value| !value.is_empty())
+        .map(|value| sanitize(value))
+}
+
+pub fn namespace_info(namespace: &Namespace, cluster: &str) -> NamespaceInfo {
+    let labels = namespace.labels();
+    // A revision label (`istio.io/rev`) also turns injection on, unless injection is
+    // explicitly disabled.
+    let injection_enabled = match labels.get("istio-injection").map(String::as_str) {
+        Some("enabled") => true,
+        Some(_) => false,
+        None => labels.contains_key("istio.io/rev"),
+    };
+    NamespaceInfo {
+        cluster: cluster.to_owned(),
+        name: sanitize(&namespace.name_any()),
+        injection_enabled,
+    }
+}
+
+pub fn service_info(service: &Service, cluster: &str) -> ServiceInfo {
+    let name = sanitize(&service.name_any());
+    let namespace = sanitize(&service.namespace().unwrap_or_default());
+    ServiceInfo {
+        cluster: cluster.to_owned(),
+        host: format!("{name}.{namespace}.svc.cluster.local"),
+        namespace,
+        name,
+        external: false,
+    }
+}
+
+/// What a workload's pod template says, before its pods are known.
+struct Template<'a> {
+    labels: Labels,
+    annotations: Labels,
+    spec: Option<&'a PodSpec>,
+}
+
+impl<'a> Template<'a> {
+    fn of(template: &'a PodTemplateSpec) -> Self {
+        let metadata = template.metadata.as_ref();
+        Template {
+            labels: metadata.and_then(|m| m.labels.clone()).unwrap_or_default(),
+            annotations: metadata
+                .and_then(|m| m.annotations.clone())
+                .unwrap_or_default(),
+            spec: template.spec.as_ref(),
+        }
+    }
+
+    /// Injected pods are only known once they exist; the template can still say so when
+    /// it asks for injection or already carries the proxy (manual injection).
+    fn sidecar(&self) -> bool {
+        let asked = [&self.labels, &self.annotations]
+            .iter()
+            .any(|map| map.get(SIDECAR_INJECT).is_some_and(|v| v == "true"));
+        asked
+            || self
+                .spec
+                .is_some_and(|spec| proxy_container(spec).is_some())
+    }
+
+    fn gateway(&self) -> Option<GatewayRole> {
+        match self.labels.get("istio").map(String::as_str) {
+            Some("ingressgateway") => Some(GatewayRole::Ingress),
+            Some("egressgateway") => Some(GatewayRole::Egress),
+            _ => None,
+        }
+    }
+}
+
+fn workload_info(
+    meta: &impl ResourceExt,
+    kind: WorkloadKind,
+    template: &Template<'_>,
+    cluster: &str,
+    (ready, desired): (i32, i32),
+) -> WorkloadInfo {
+    let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    WorkloadInfo {
+        cluster: cluster.to_owned(),
+        namespace: sanitize(&meta.namespace().unwrap_or_default()),
+        name: sanitize(&meta.name_any()),
+        kind,
+        app: first_label(&template.labels, &APP_LABELS),
+        version: first_label(&template.labels, &VERSION_LABELS),
+        sidecar_injected: template.sidecar(),
+        gateway: template.gateway(),
+        pods_ready: count(ready),
+        pods_desired: count(desired),
+    }
+}
+
+pub fn deployment_info(deployment: &Deployment, cluster: &str) -> Option<WorkloadInfo> {
+    let spec = deployment.spec.as_ref()?;
+    let status = deployment.status.as_ref();
+    let ready = status.and_then(|s| s.ready_replicas).unwrap_or(0);
+    // `replicas` left out means one, as the API server defaults it.
+    let desired = spec.replicas.unwrap_or(1);
+    let template = Template::of(&spec.template);
+    Some(workload_info(
+        deployment,
+        WorkloadKind::Deployment,
+        &template,
+        cluster,
+        (ready, desired),
+    ))
+}
+
+pub fn stateful_set_info(set: &StatefulSet, cluster: &str) -> Option<WorkloadInfo> {
+    let spec = set.spec.as_ref()?;
+    let ready = set.status.as_ref().and_then(|s| s.ready_replicas);
+    let template = Template::of(&spec.template);
+    Some(workload_info(
+        set,
+        WorkloadKind::StatefulSet,
+        &template,
+        cluster,
+        (ready.unwrap_or(0), spec.replicas.unwrap_or(1)),
+    ))
+}
+
+pub fn daemon_set_info(set: &DaemonSet, cluster: &str) -> Option<WorkloadInfo> {
+    let spec = set.spec.as_ref()?;
+    let status = set.status.as_ref();
+    let ready = status.map(|s| s.number_ready).unwrap_or(0);
+    let desired = status.map(|s| s.desired_number_scheduled).unwrap_or(0);
+    let template = Template::of(&spec.template);
+    Some(workload_info(
+        set,
+        WorkloadKind::DaemonSet,
+        &template,
+        cluster,
+        (ready, desired),
+    ))
+}
+
+/// The sidecar container: a regular container, or a native sidecar (an init container
+/// that keeps running) as Istio injects on Kubernetes 1.29 and later.
+fn proxy_container(spec: &PodSpec) -> Option<&Container> {
+    spec.containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+        .find(|c| c.name == PROXY_CONTAINER)
+}
+
+/// The version in an image reference's tag: `docker.io/istio/proxyv2:1.22.0-distroless`
+/// gives `1.22.0`. A reference by digest only has no version.
+pub fn image_version(image: &str) -> Option<String> {
+    let without_digest = image.split('@').next().unwrap_or(image);
+    let last_part = without_digest.rsplit('/').next().unwrap_or(without_digest);
+    let (_, tag) = last_part.split_once(':')?;
+    let version = tag
+        .strip_suffix("-distroless")
+        .or_else(|| tag.strip_suffix("-debug"))
+        .unwrap_or(tag);
+    (!version.is_empty()).then(|| sanitize(version))
+}
+
+/// The workload that owns a pod: a ReplicaSet stands for its Deployment, whose name is the
+/// ReplicaSet's without the pod-template hash.
+fn owning_workload(pod: &Pod) -> Option<String> {
+    let owner = pod
+        .owner_references()
+        .iter()
+        .find(|o| o.controller == Some(true))?;
+    match owner.kind.as_str() {
+        "ReplicaSet" => {
+            let hash = pod.labels().get("pod-template-hash");
+            let name = match hash.and_then(|h| owner.name.strip_suffix(h.as_str())) {
+                Some(stripped) => stripped.strip_suffix('-').unwrap_or(stripped),
+                None => owner.name.as_str(),
+            };
+            Some(sanitize(name))
+        }
+        "StatefulSet" | "DaemonSet" => Some(sanitize(&owner.name)),
+        _ => None,
+    }
+}
+
+fn phase(text: Option<&str>) -> PodPhase {
+    match text {
+        Some("Pending") => PodPhase::Pending,
+        Some("Running") => PodPhase::Running,
+        Some("Succeeded") => PodPhase::Succeeded,
+        Some("Failed") => PodPhase::Failed,
+        _ => PodPhase::Unknown,
+    }
+}
+
+pub fn pod_info(pod: &Pod, cluster: &str) -> PodInfo {
+    let spec = pod.spec.as_ref();
+    let proxy = spec.and_then(proxy_container);
+    let sidecar_injected = proxy.is_some() || pod.annotations().contains_key(SIDECAR_STATUS);
+    let status = pod.status.as_ref();
+    let ready = status
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten()
+        .any(|c| c.type_ == "Ready" && c.status == "True");
+    let restarts = status
+        .into_iter()
+        .flat_map(|s| {
+            s.container_statuses
+                .iter()
+                .flatten()
+                .chain(s.init_container_statuses.iter().flatten())
+        })
+        .map(|c| u32::try_from(c.restart_count).unwrap_or(0))
+        .fold(0u32, u32::saturating_add);
+    PodInfo {
+        cluster: cluster.to_owned(),
+        namespace: sanitize(&pod.namespace().unwrap_or_default()),
+        name: sanitize(&pod.name_any()),
+        workload: owning_workload(pod),
+        app: first_label(pod.labels(), &APP_LABELS),
+        version: first_label(pod.labels(), &VERSION_LABELS),
+        sidecar_injected,
+        proxy_version: proxy
+            .and_then(|c| c.image.as_deref())
+            .and_then(image_version),
+        phase: phase(status.and_then(|s| s.phase.as_deref())),
+        ready,
+        restarts,
+    }
+}
+
+#[cfg(test)]
+#[path = "objects_tests.rs"]
+mod tests;

@@ -1,0 +1,197 @@
+//! A Kubernetes API server in memory for the kube source's tests: the real REST wire
+//! format (lists with resourceVersion and pagination, single GETs, chunked watch streams
+//! with bookmarks, `Status` errors 401/403/404/410) over HTTP on 127.0.0.1, so the real
+//! `kube::Client` talks to it unchanged; and hooks to change objects and inject faults.
+
+mod bookinfo;
+mod resources;
+mod server;
+mod store;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use bookinfo::bookinfo_objects;
+use store::State;
+
+pub struct KubeEmulator {
+    state: Arc<Mutex<State>>,
+    address: SocketAddr,
+    server: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl KubeEmulator {
+    /// Starts an empty API server on a free loopback port.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("binding the emulator to a loopback port");
+        let address = listener.local_addr().expect("the emulator's address");
+        let state = Arc::new(Mutex::new(State::default()));
+        let server = tokio::spawn(serve(listener, Arc::clone(&state)));
+        KubeEmulator {
+            state,
+            address,
+            server: Mutex::new(Some(server)),
+        }
+    }
+
+    /// Starts the API server holding `objects`.
+    pub async fn with_objects(objects: impl IntoIterator<Item = Value>) -> Self {
+        let emulator = Self::start().await;
+        for object in objects {
+            emulator.create(object);
+        }
+        emulator
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// A real `kube::Client` pointed at the emulator, with no credentials.
+    pub fn client(&self) -> kube::Client {
+        let url = self.url().parse().expect("the emulator's URL");
+        kube::Client::try_from(kube::Config::new(url)).expect("a kube client for the emulator")
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates an object (`apiVersion`, `kind`, `metadata.name` and, for namespaced
+    /// kinds, `metadata.namespace` set); returns it as stored. Open watches see ADDED.
+    pub fn create(&self, object: Value) -> Value {
+        self.state().create(object)
+    }
+
+    /// Replaces an existing object; open watches see MODIFIED.
+    pub fn replace(&self, object: Value) -> Value {
+        self.state().replace(object)
+    }
+
+    /// Deletes an object; open watches see DELETED with its final state.
+    pub fn delete(&self, api_version: &str, kind: &str, namespace: &str, name: &str) {
+        self.state().delete(api_version, kind, namespace, name);
+    }
+
+    /// The object as stored (with `managedFields`), without `apiVersion`/`kind`.
+    pub fn object(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<Value> {
+        let probe = serde_json::json!({
+            "apiVersion": api_version, "kind": kind,
+            "metadata": {"name": name, "namespace": namespace}
+        });
+        let (_, _, key) = State::key_of(&probe);
+        self.state().objects.get(&key).cloned()
+    }
+
+    pub fn resource_version(&self) -> u64 {
+        self.state().resource_version
+    }
+
+    /// Sends a BOOKMARK with the current resourceVersion to watches that allow them.
+    pub fn bookmark(&self) {
+        self.state().bookmark();
+    }
+
+    /// Ends every open watch stream cleanly, as an API server does on its own timeouts
+    /// or a load balancer does on idle connections.
+    pub fn drop_watches(&self) {
+        self.state().watches.clear();
+    }
+
+    /// Until resumed, changes are stored but not sent to open watches: they fell behind.
+    pub fn pause_delivery(&self) {
+        self.state().delivery_paused = true;
+    }
+
+    pub fn resume_delivery(&self) {
+        self.state().delivery_paused = false;
+    }
+
+    /// Forgets the history before the current resourceVersion (etcd compaction): watches
+    /// and continue tokens from older versions answer 410 Gone.
+    pub fn compact(&self) {
+        let mut state = self.state();
+        state.oldest_valid_version = state.resource_version;
+        let oldest = state.oldest_valid_version;
+        state.log.retain(|e| e.resource_version > oldest);
+    }
+
+    /// RBAC: the user may no longer read anything in `namespace` (nor list namespaced
+    /// kinds across all namespaces).
+    pub fn forbid_namespace(&self, namespace: &str) {
+        self.state()
+            .forbidden_namespaces
+            .insert(namespace.to_owned());
+    }
+
+    pub fn allow_namespace(&self, namespace: &str) {
+        self.state().forbidden_namespaces.remove(namespace);
+    }
+
+    /// Every request answers 401 Unauthorized (expired or revoked credentials).
+    pub fn reject_credentials(&self, reject: bool) {
+        self.state().reject_credentials = reject;
+    }
+
+    /// Takes the API server down: the port refuses connections and open connections,
+    /// watch streams included, are cut.
+    pub fn go_down(&self) {
+        if let Some(server) = self.server.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            server.abort();
+        }
+        self.state().watches.clear();
+    }
+
+    /// Brings the API server back on the same port, with the same objects.
+    pub async fn come_back(&self) {
+        let listener = TcpListener::bind(self.address)
+            .await
+            .expect("rebinding the emulator's port");
+        let server = tokio::spawn(serve(listener, Arc::clone(&self.state)));
+        *self.server.lock().unwrap_or_else(|p| p.into_inner()) = Some(server);
+    }
+}
+
+impl Drop for KubeEmulator {
+    fn drop(&mut self) {
+        self.go_down();
+    }
+}
+
+/// Accepts connections until aborted; aborting drops the listener and, with the set,
+/// every connection.
+async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
+    let mut connections = JoinSet::new();
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        while connections.try_join_next().is_some() {}
+        let state = Arc::clone(&state);
+        connections.spawn(async move {
+            let service = service_fn(move |request| {
+                let response = server::handle(request, &state);
+                async move { Ok::<_, std::convert::Infallible>(response) }
+            });
+            // A client hanging up mid-stream is normal for watches.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

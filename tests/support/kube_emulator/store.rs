@@ -1,0 +1,263 @@
+//! The emulator's etcd: objects by resource, namespace and name; one resourceVersion
+//! counter for everything; the event history watches replay; the open watches.
+
+use std::collections::{BTreeMap, HashSet};
+
+use hyper::body::Bytes;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::resources::{self, ResourceType};
+use super::wire::{event_line, now_rfc3339, uid};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObjectKey {
+    /// Index into `resources::RESOURCES`.
+    pub resource: usize,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    pub name: String,
+}
+
+pub struct LoggedEvent {
+    pub resource_version: u64,
+    pub key: ObjectKey,
+    pub event_type: &'static str,
+    pub object: Value,
+}
+
+/// What a watch asked for.
+pub struct WatchFilter {
+    pub resource: usize,
+    pub namespace: Option<String>,
+    pub selector: Selector,
+}
+
+impl WatchFilter {
+    pub fn matches(&self, key: &ObjectKey, object: &Value) -> bool {
+        key.resource == self.resource
+            && self
+                .namespace
+                .as_ref()
+                .is_none_or(|ns| *ns == key.namespace)
+            && self.selector.matches(object)
+    }
+}
+
+pub struct OpenWatch {
+    pub id: u64,
+    pub filter: WatchFilter,
+    pub bookmarks: bool,
+    pub lines: mpsc::UnboundedSender<Bytes>,
+}
+
+/// `fieldSelector` on `metadata.name`/`metadata.namespace` and equality `labelSelector`s.
+#[derive(Debug, Default, Clone)]
+pub struct Selector {
+    pub fields: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+}
+
+impl Selector {
+    pub fn parse(field_selector: Option<&str>, label_selector: Option<&str>) -> Self {
+        let pairs = |text: Option<&str>| -> Vec<(String, String)> {
+            text.unwrap_or("")
+                .split(',')
+                .filter_map(|term| {
+                    let (key, value) = term.split_once('=')?;
+                    let key = key.trim_end_matches('=');
+                    let value = value.trim_start_matches('=');
+                    Some((key.trim().to_owned(), value.trim().to_owned()))
+                })
+                .collect()
+        };
+        Selector {
+            fields: pairs(field_selector),
+            labels: pairs(label_selector),
+        }
+    }
+
+    pub fn matches(&self, object: &Value) -> bool {
+        let metadata = &object["metadata"];
+        let fields_match = self.fields.iter().all(|(key, value)| {
+            let field = match key.as_str() {
+                "metadata.name" => metadata["name"].as_str(),
+                "metadata.namespace" => metadata["namespace"].as_str(),
+                _ => None,
+            };
+            field.unwrap_or("") == value
+        });
+        let labels_match = self
+            .labels
+            .iter()
+            .all(|(key, value)| metadata["labels"][key].as_str() == Some(value));
+        fields_match && labels_match
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    pub objects: BTreeMap<ObjectKey, Value>,
+    pub resource_version: u64,
+    pub log: Vec<LoggedEvent>,
+    /// Watches and continue tokens from before this version answer 410 Gone.
+    pub oldest_valid_version: u64,
+    pub watches: Vec<OpenWatch>,
+    pub next_watch_id: u64,
+    /// While set, changes are recorded but not sent to open watches (they fell behind).
+    pub delivery_paused: bool,
+    pub forbidden_namespaces: HashSet<String>,
+    pub reject_credentials: bool,
+    next_uid: u64,
+}
+
+/// The managedFields entry a `kubectl apply` leaves on a new object.
+fn managed_fields(api_version: &str, time: &str) -> Value {
+    json!([{
+        "manager": "kubectl-client-side-apply",
+        "operation": "Update",
+        "apiVersion": api_version,
+        "time": time,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}, "f:spec": {".": {}}}
+    }])
+}
+
+impl State {
+    pub fn key_of(object: &Value) -> (usize, &'static ResourceType, ObjectKey) {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let kind = object["kind"].as_str().unwrap_or_default();
+        let resource = resources::by_kind(api_version, kind)
+            .unwrap_or_else(|| panic!("the emulator does not serve {api_version} {kind}"));
+        let index = resources::RESOURCES
+            .iter()
+            .position(|r| std::ptr::eq(r, resource))
+            .unwrap_or_default();
+        let metadata = &object["metadata"];
+        let name = metadata["name"]
+            .as_str()
+            .expect("objects need metadata.name");
+        let namespace = if resource.namespaced {
+            metadata["namespace"]
+                .as_str()
+                .expect("namespaced objects need metadata.namespace")
+        } else {
+            ""
+        };
+        let key = ObjectKey {
+            resource: index,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        (index, resource, key)
+    }
+
+    /// Stores a new object with the fields the server sets: uid, creationTimestamp,
+    /// resourceVersion, generation (for kinds with a spec generation) and managedFields.
+    pub fn create(&mut self, mut object: Value) -> Value {
+        let (_, resource, key) = Self::key_of(&object);
+        assert!(
+            !self.objects.contains_key(&key),
+            "{} {}/{} already exists",
+            resource.kind,
+            key.namespace,
+            key.name
+        );
+        self.next_uid += 1;
+        let now = now_rfc3339();
+        let metadata = &mut object["metadata"];
+        metadata["uid"] = json!(uid(self.next_uid));
+        metadata["creationTimestamp"] = json!(now);
+        // Core objects (pods, services, namespaces) carry no generation on 1.28.
+        if !resource.group.is_empty() {
+            metadata["generation"] = json!(1);
+        }
+        if metadata.get("managedFields").is_none() {
+            metadata["managedFields"] = managed_fields(&resource.api_version(), &now);
+        }
+        self.record("ADDED", key, object)
+    }
+
+    /// Replaces an object, keeping what the server owns (uid, creation time).
+    pub fn replace(&mut self, mut object: Value) -> Value {
+        let (_, resource, key) = Self::key_of(&object);
+        let old = self
+            .objects
+            .get(&key)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} {}/{} does not exist",
+                    resource.kind, key.namespace, key.name
+                )
+            })
+            .clone();
+        let metadata = &mut object["metadata"];
+        for field in ["uid", "creationTimestamp", "managedFields"] {
+            if metadata.get(field).is_none() {
+                metadata[field] = old["metadata"][field].clone();
+            }
+        }
+        if let Some(generation) = old["metadata"]["generation"].as_i64() {
+            let bump = i64::from(old["spec"] != object["spec"]);
+            object["metadata"]["generation"] = json!(generation + bump);
+        }
+        self.record("MODIFIED", key, object)
+    }
+
+    pub fn delete(&mut self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Value {
+        let probe = json!({
+            "apiVersion": api_version, "kind": kind,
+            "metadata": {"name": name, "namespace": namespace}
+        });
+        let (_, _, key) = Self::key_of(&probe);
+        let object = self
+            .objects
+            .get(&key)
+            .unwrap_or_else(|| panic!("{kind} {namespace}/{name} does not exist"))
+            .clone();
+        self.record("DELETED", key, object)
+    }
+
+    /// Gives the change the next resourceVersion, stores it, logs it and tells the open
+    /// watches that asked for it.
+    fn record(&mut self, event_type: &'static str, key: ObjectKey, mut object: Value) -> Value {
+        self.resource_version += 1;
+        object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
+        if event_type == "DELETED" {
+            self.objects.remove(&key);
+        } else {
+            self.objects.insert(key.clone(), object.clone());
+        }
+        if !self.delivery_paused {
+            let line = event_line(event_type, &object);
+            self.watches.retain(|watch| {
+                !watch.filter.matches(&key, &object) || watch.lines.send(line.clone()).is_ok()
+            });
+        }
+        self.log.push(LoggedEvent {
+            resource_version: self.resource_version,
+            key,
+            event_type,
+            object: object.clone(),
+        });
+        object
+    }
+
+    /// A BOOKMARK to every open watch that allows them: the current resourceVersion in an
+    /// otherwise empty object of the watched kind.
+    pub fn bookmark(&mut self) {
+        let version = self.resource_version.to_string();
+        self.watches.retain(|watch| {
+            if !watch.bookmarks {
+                return true;
+            }
+            let resource = &resources::RESOURCES[watch.filter.resource];
+            let object = json!({
+                "kind": resource.kind,
+                "apiVersion": resource.api_version(),
+                "metadata": {"resourceVersion": version, "creationTimestamp": null}
+            });
+            watch.lines.send(event_line("BOOKMARK", &object)).is_ok()
+        });
+    }
+}
