@@ -277,7 +277,8 @@ pub fn build_graph(
 }
 
 /// Kiali's outsider finalizer: a node outside the namespaces asked for is `outside`, and
-/// `inaccessible` too when the cluster did not list its namespace; the unknown caller, and
+/// `inaccessible` too when the cluster did not list its namespace or refused to show it; the
+/// unknown caller, and
 /// services in no known namespace or outside the mesh, are always `inaccessible`.
 fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &Inventory) {
     let requested: HashSet<&str> = options.namespaces.iter().map(String::as_str).collect();
@@ -294,7 +295,11 @@ fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &Inv
         node.inaccessible = match node.kind {
             NodeKind::UnknownSource | NodeKind::External => true,
             NodeKind::Service if !namespace_known => true,
-            _ => node.outside && !listed.contains(node.namespace.as_str()),
+            // Outside and never listed, or a namespace the user may not read (RBAC).
+            _ => {
+                (node.outside && !listed.contains(node.namespace.as_str()))
+                    || !inventory.is_accessible(&node.namespace)
+            }
         };
     }
 }

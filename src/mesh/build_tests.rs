@@ -669,3 +669,20 @@ fn a_gateway_is_one_app_node_in_the_app_graph() {
     assert_eq!(node.workload, None);
     assert_eq!(node.version, None);
 }
+
+#[test]
+fn nodes_in_a_namespace_the_user_may_not_read_are_marked_inaccessible() {
+    let inventory = Inventory {
+        inaccessible_namespaces: vec!["bookinfo".into()],
+        ..Inventory::default()
+    };
+    let samples = [requests(productpage_to_reviews_v2(), 1.0)];
+    let graph = build_graph(&samples, &inventory, &GraphOptions::default());
+    assert!(graph.node_count() > 0);
+    assert!(
+        graph.nodes().all(|(_, n)| n.inaccessible),
+        "every node is in bookinfo"
+    );
+    let readable = build_graph(&samples, &Inventory::default(), &GraphOptions::default());
+    assert!(readable.nodes().all(|(_, n)| !n.inaccessible));
+}

@@ -1,18 +1,26 @@
 //! Terminal set-up and restore, the event loop and the effect runner: the only module that wires the others.
 
 mod input;
+mod live;
 mod terminal;
 
+use live::LiveSources;
+
+use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, Context, Result};
 use tokio::sync::mpsc;
 
 use crate::app::{update, Effect, Msg, State};
-use crate::cli::{Cli, ColorArg, Command, DemoArgs};
+use crate::cli::{
+    Cli, ColorArg, Command, DemoArgs, GraphArgs, GraphFormat, GraphTypeArg, LiveArgs, DEMO_REFRESH,
+};
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
-use crate::mesh::GraphOptions;
+use crate::export::{self, ExportMeta};
+use crate::mesh::{GraphOptions, GraphType};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
+use crate::source::prometheus::fetch_snapshot;
 use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
 use crate::ui::{self, Chrome};
 
@@ -26,15 +34,38 @@ pub fn run(cli: Cli) -> Result<()> {
     let started = Instant::now();
     // Config errors are reported before the terminal is touched.
     let config = load_config(&cli)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run_command(cli, config, started))
+}
+
+async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result<()> {
+    let graph_type = graph_type(cli.live.graph_type);
     match cli.command {
-        Command::Demo(args) => {
-            let (source, clock) = demo_source(&args)?;
+        None => {
+            let live = LiveSources::start(&cli.live, None).await?;
+            let session = Session {
+                clock: Clock::Wall,
+                started,
+                exit_after_first_frame: false,
+                graph_type,
+                namespaces: cli.live.namespaces.clone(),
+            };
+            event_loop(Box::new(live.source()?), config, session).await
+        }
+        Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
+        Some(Command::Demo(args)) => {
+            let (source, clock) = demo_source(&args, &cli.live)?;
             let session = Session {
                 clock,
                 started,
                 exit_after_first_frame: args.exit_after_first_frame,
+                graph_type,
+                namespaces: cli.live.namespaces.clone(),
             };
-            run_tui(Box::new(source), config, session)
+            event_loop(Box::new(source), config, session).await
         }
     }
 }
@@ -76,13 +107,65 @@ impl Clock {
     }
 }
 
-fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
-    if !(args.refresh.is_finite() && (0.1..=3600.0).contains(&args.refresh)) {
-        bail!(
-            "--refresh must be between 0.1 and 3600 seconds, got {}",
-            args.refresh
-        );
+/// `meshtui graph`: one snapshot, one graph, printed as JSON or DOT.
+async fn print_graph(
+    args: &GraphArgs,
+    live: &LiveArgs,
+    config: &LoadedConfig,
+    graph_type: GraphType,
+) -> Result<()> {
+    let snapshot = if args.demo {
+        if args.time.is_some() {
+            bail!("--time replays a live mesh's data; the demo has no history");
+        }
+        DemoMesh::new(DemoOptions {
+            seed: args.seed,
+            window: live.window,
+            ..DemoOptions::default()
+        })
+        .snapshot()
+    } else {
+        let sources = LiveSources::start(live, args.time).await?;
+        let inventory = sources.settled_inventory(live.timeout).await?;
+        fetch_snapshot(&sources.client, &sources.refresh, inventory)
+            .await
+            .context("reading Prometheus")?
+    };
+    let options = GraphOptions {
+        graph_type,
+        thresholds: config.health,
+        namespaces: live.namespaces.clone(),
+        ..GraphOptions::default()
+    };
+    let graph = crate::mesh::build_graph(&snapshot.samples, &snapshot.inventory, &options);
+    let text = match args.output {
+        GraphFormat::Json => {
+            let meta = ExportMeta {
+                graph_type,
+                time_unix_s: snapshot.taken_at_unix_s,
+                window: snapshot.window,
+                namespaces: live.namespaces.clone(),
+            };
+            let json = export::to_json(&graph, &meta);
+            serde_json::to_string_pretty(&json).context("writing the graph as JSON")?
+        }
+        GraphFormat::Dot => export::to_dot(&graph),
+    };
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{text}").context("writing to standard output")?;
+    Ok(())
+}
+
+fn graph_type(arg: GraphTypeArg) -> GraphType {
+    match arg {
+        GraphTypeArg::VersionedApp => GraphType::VersionedApp,
+        GraphTypeArg::App => GraphType::App,
+        GraphTypeArg::Workload => GraphType::Workload,
+        GraphTypeArg::Service => GraphType::Service,
     }
+}
+
+fn demo_source(args: &DemoArgs, live: &LiveArgs) -> Result<(DemoSource, Clock)> {
     let clock = if args.frozen_clock {
         Clock::Frozen(DEMO_START_UNIX_S)
     } else {
@@ -92,28 +175,26 @@ fn demo_source(args: &DemoArgs) -> Result<(DemoSource, Clock)> {
     let options = DemoOptions {
         seed,
         services: args.services.map(|n| n as usize),
-        tick: Duration::from_secs_f64(args.refresh),
+        tick: live.refresh_every.unwrap_or(DEMO_REFRESH),
+        window: live.window,
         start_unix_s: clock.now_unix_s(),
         stamp_with_wall_clock: matches!(clock, Clock::Wall),
-        ..DemoOptions::default()
+        serve_metrics: args.serve_metrics,
     };
-    Ok((DemoSource::new(options), clock))
+    // Bound now, so that a port in use is an error before the terminal is touched.
+    let source = DemoSource::bind(options).context("serving the demo's /metrics")?;
+    Ok((source, clock))
 }
 
 /// How one interactive session runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Session {
+    graph_type: GraphType,
+    /// The namespaces asked for: nodes elsewhere are marked outside.
+    namespaces: Vec<String>,
     clock: Clock,
     started: Instant,
     exit_after_first_frame: bool,
-}
-
-fn run_tui(source: Box<dyn MeshSource>, config: LoadedConfig, session: Session) -> Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(event_loop(source, config, session))
 }
 
 async fn event_loop(
@@ -123,6 +204,8 @@ async fn event_loop(
 ) -> Result<()> {
     let clock = session.clock;
     let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
+    state.graph_options.graph_type = session.graph_type;
+    state.graph_options.namespaces = session.namespaces.clone();
     let chrome = Chrome {
         theme: &config.theme,
         keymap: &config.keymap,

@@ -1,4 +1,4 @@
-//! Data in: sources of mesh snapshots (the demo mesh; later Prometheus and Kubernetes). Knows `mesh`, never `app` or `ui`.
+//! Data in: mesh snapshots from the demo mesh, or Prometheus joined with the Kubernetes inventory. Knows `mesh`, never `app` or `ui`.
 
 pub mod demo;
 pub mod kube;

@@ -52,6 +52,12 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
         Mode::Topology => views::topology(frame, body, state, chrome),
         Mode::EdgeTable => views::edge_table(frame, body, state, chrome),
     }
+    let notice_row = Rect {
+        y: footer.y.saturating_sub(1),
+        height: 1,
+        ..area
+    };
+    views::notice(frame, notice_row, state, chrome);
     views::status_bar(frame, footer, state, chrome);
     if let Some(Overlay::Help { scroll }) = state.overlay {
         views::help(frame, body, scroll, state, chrome);

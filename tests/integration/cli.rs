@@ -78,3 +78,56 @@ fn the_readme_documents_every_action_of_the_default_keymap() {
         );
     }
 }
+
+#[test]
+fn meshtui_graph_prints_the_demo_graph_as_json_with_every_edge_between_known_nodes() {
+    let out = Command::new(meshtui_binary())
+        .args(["graph", "--demo", "--seed", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(graph["schema"], "meshtui.graph/v1");
+    let nodes = graph["nodes"].as_array().unwrap();
+    let ids: Vec<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert!(nodes
+        .iter()
+        .any(|n| n["name"] == "productpage" && n["version"] == "v1"));
+    let edges = graph["edges"].as_array().unwrap();
+    assert!(!edges.is_empty());
+    for edge in edges {
+        assert!(ids.contains(&edge["source"].as_str().unwrap()), "{edge}");
+        assert!(ids.contains(&edge["target"].as_str().unwrap()), "{edge}");
+    }
+}
+
+#[test]
+fn meshtui_graph_prints_dot_for_graphviz() {
+    let out = Command::new(meshtui_binary())
+        .args(["graph", "--demo", "-o", "dot", "--graph-type", "workload"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dot = String::from_utf8_lossy(&out.stdout);
+    assert!(dot.starts_with("digraph mesh {"), "{dot}");
+    assert!(dot.contains("reviews-v2"), "workload graph: {dot}");
+    assert!(dot.trim_end().ends_with('}'));
+}
+
+#[test]
+fn a_metrics_port_already_in_use_is_refused_before_the_terminal_is_touched() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = Command::new(meshtui_binary())
+        .args(["demo", "--serve-metrics", &address])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains(&address), "names the address: {stderr}");
+    assert!(out.stdout.is_empty(), "nothing was drawn");
+}

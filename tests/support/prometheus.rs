@@ -35,13 +35,33 @@ impl RealPrometheus {
         let blocks = backfilled_blocks();
         let data_dir = unique_dir("prometheus-data");
         copy_dir(blocks, &data_dir.join("tsdb"));
-        let config = data_dir.join("prometheus.yml");
         // No scrape jobs: nothing is contacted, the backfilled blocks are all it serves.
-        std::fs::write(
-            &config,
+        Self::launch(
+            data_dir,
             "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
         )
-        .expect("write the Prometheus config");
+    }
+
+    /// Starts an empty Prometheus that scrapes `target`'s `/metrics` every second (a
+    /// loopback address), and waits until it answers `/-/ready`.
+    pub fn start_scraping(target: SocketAddr) -> RealPrometheus {
+        require_binary("prometheus");
+        assert!(
+            target.ip().is_loopback(),
+            "tests only ever scrape loopback addresses"
+        );
+        let data_dir = unique_dir("prometheus-scrape");
+        std::fs::create_dir_all(data_dir.join("tsdb")).expect("create the data dir");
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  \
+             - job_name: meshtui-demo\n    static_configs:\n      - targets: ['{target}']\n"
+        );
+        Self::launch(data_dir, &config)
+    }
+
+    fn launch(data_dir: PathBuf, config_text: &str) -> RealPrometheus {
+        let config = data_dir.join("prometheus.yml");
+        std::fs::write(&config, config_text).expect("write the Prometheus config");
         let address = free_loopback_address();
         let log = std::fs::File::create(data_dir.join("prometheus.log")).expect("create log");
         let child = Command::new("prometheus")

@@ -2,7 +2,7 @@
 
 use ratatui::layout::{Alignment, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
 use super::health_style;
@@ -172,12 +172,6 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             muted,
         ));
     }
-    if let Some(notice) = &state.notice {
-        spans.push(Span::styled(
-            format!("{dot} {notice}"),
-            theme.style(Slot::Danger),
-        ));
-    }
     let status = Line::from(spans);
     let status_width = status.width();
     frame.render_widget(Paragraph::new(status).style(muted), area);
@@ -214,6 +208,22 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             .alignment(Alignment::Right);
         frame.render_widget(hint_line, area);
     }
+}
+
+/// A problem with the data source, on a line of its own above the status bar so that it
+/// can be read whole; the graph's last row gives way to it.
+pub fn notice(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
+    let Some(notice) = &state.notice else { return };
+    let mark = if chrome.ascii { "!" } else { "⚠" };
+    let line = Line::from(Span::styled(
+        format!(" {mark} {notice}"),
+        chrome.theme.style(Slot::Danger),
+    ));
+    frame.render_widget(Clear, area);
+    frame.render_widget(
+        Paragraph::new(line).wrap(ratatui::widgets::Wrap { trim: false }),
+        area,
+    );
 }
 
 pub fn too_small(frame: &mut Frame, area: Rect, chrome: &Chrome) {

@@ -5,7 +5,7 @@ mod edge_table;
 mod help;
 mod topology;
 
-pub use bars::{header, status_bar, too_small};
+pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};
 pub use topology::topology;

@@ -1,0 +1,161 @@
+//! Parsers for the values users type on the command line: durations, instants, endpoints.
+
+use std::time::Duration;
+
+/// `500ms`, `30s`, `5m`, `1h`, `1d`; a bare number is seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (try 30s, 5m, 1h, 1d)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        "d" => value * 86_400.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?} (use ms, s, m, h or d)"
+            ))
+        }
+    };
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 365.0 * 86_400.0 {
+        return Err(format!("{text:?} is not a usable duration"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// An instant as Unix seconds (`1795557600`) or UTC RFC 3339 (`2026-11-24T22:00:00Z`).
+pub fn parse_instant(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<f64>() {
+        if seconds.is_finite() && seconds >= 0.0 {
+            return Ok(seconds);
+        }
+    }
+    parse_rfc3339_utc(text).ok_or_else(|| {
+        format!("{text:?} is not a time (Unix seconds, or UTC like 2026-11-24T22:00:00Z)")
+    })
+}
+
+fn parse_rfc3339_utc(text: &str) -> Option<f64> {
+    let body = text
+        .strip_suffix('Z')
+        .or_else(|| text.strip_suffix("+00:00"))?;
+    let (date, time) = body.split_once('T')?;
+    let mut date_parts = date.split('-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (
+        date_parts.next()??,
+        date_parts.next()??,
+        date_parts.next()??,
+    );
+    let mut time_parts = time.split(':');
+    let hour: i64 = time_parts.next()?.parse().ok()?;
+    let minute: i64 = time_parts.next()?.parse().ok()?;
+    let second: f64 = time_parts.next()?.parse().ok()?;
+    let valid = (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (0..24).contains(&hour)
+        && (0..60).contains(&minute)
+        && (0.0..61.0).contains(&second)
+        && date_parts.next().is_none()
+        && time_parts.next().is_none();
+    if !valid {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    Some((days * 86_400 + hour * 3600 + minute * 60) as f64 + second)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's well-known method).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12;
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// `Name: value`, as `curl -H` takes headers.
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not a header (write it as 'Name: value')"))?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(format!("{name:?} is not a header name"));
+    }
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        let cases = [
+            ("500ms", 0.5),
+            ("30s", 30.0),
+            ("45", 45.0),
+            ("5m", 300.0),
+            ("1h", 3600.0),
+            ("1d", 86_400.0),
+            ("1.5m", 90.0),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_secs_f64(seconds),
+                "{text}"
+            );
+        }
+        for bad in ["", "m", "5 weeks", "-1s", "0s", "1y", "abc", "1e400s"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn instants_are_unix_seconds_or_utc_rfc3339() {
+        let cases = [
+            ("1795557600", 1_795_557_600.0),
+            ("2026-11-24T22:00:00Z", 1_795_557_600.0),
+            ("2026-11-24T22:00:00+00:00", 1_795_557_600.0),
+            ("1970-01-01T00:00:00Z", 0.0),
+            ("2000-02-29T12:30:15.5Z", 951_827_415.5),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(parse_instant(text).unwrap(), seconds, "{text}");
+        }
+        for bad in [
+            "yesterday",
+            "2026-13-01T00:00:00Z",
+            "2026-11-24 22:00:00",
+            "2026-11-24T22:00:00+02:00",
+            "-5",
+        ] {
+            assert!(parse_instant(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn headers_are_name_colon_value() {
+        assert_eq!(
+            parse_header("X-Scope-OrgID: tenant-1").unwrap(),
+            ("X-Scope-OrgID".into(), "tenant-1".into())
+        );
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: x").is_err());
+    }
+}
