@@ -20,8 +20,8 @@ use super::health::{Health, HealthThresholds};
 use super::inventory::{GatewayRole, Inventory, WorkloadInfo};
 use super::sanitize::sanitize;
 use super::traffic::{
-    ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Reporter, ResponseClass, SampleKind,
-    SampleLabels, SecurityPolicy, TrafficSample, UNKNOWN,
+    ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, ResponseClass,
+    SampleKind, SampleLabels, SecurityPolicy, TrafficSample, UNKNOWN,
 };
 
 /// How to turn samples into a graph.
@@ -138,6 +138,9 @@ struct EdgeAccumulator<'i> {
     /// Cumulative bucket rates keyed by the bits of `le` (exact bounds repeat across series).
     client_buckets: HashMap<u64, f64>,
     server_buckets: HashMap<u64, f64>,
+    /// Percentiles Prometheus computed, per side, in `Quantile::ALL` order.
+    client_quantiles: [Option<f64>; 3],
+    server_quantiles: [Option<f64>; 3],
     /// Traffic the servers' proxies saw, and the part of it that arrived over mutual TLS.
     server_traffic: f64,
     server_mtls: f64,
@@ -146,7 +149,7 @@ struct EdgeAccumulator<'i> {
 impl<'i> EdgeAccumulator<'i> {
     fn add(&mut self, sample: &'i TrafficSample) {
         let labels = &sample.labels;
-        let rate = sample.rate_per_s;
+        let rate = sample.value;
         // A waypoint stands where the server's proxy would in ambient mode.
         let server = labels.reporter != Reporter::Source;
         let counter = match sample.kind {
@@ -157,6 +160,23 @@ impl<'i> EdgeAccumulator<'i> {
                     &mut self.client_buckets
                 };
                 *buckets.entry(le_ms.to_bits()).or_default() += rate;
+                return;
+            }
+            SampleKind::LatencyQuantile { quantile } => {
+                let quantiles = if server {
+                    &mut self.server_quantiles
+                } else {
+                    &mut self.client_quantiles
+                };
+                let slot = Quantile::ALL
+                    .iter()
+                    .position(|q| *q == quantile)
+                    .and_then(|i| quantiles.get_mut(i));
+                if let Some(slot) = slot {
+                    // Percentiles of several series cannot be merged exactly; the slowest
+                    // is an upper bound that never hides a slow part of the edge.
+                    *slot = Some(slot.map_or(rate, |seen| seen.max(rate)));
+                }
                 return;
             }
             SampleKind::Requests => Counter::Requests,
@@ -219,6 +239,23 @@ impl<'i> EdgeAccumulator<'i> {
             .into_iter()
             .map(|(bits, rate)| (f64::from_bits(bits), rate))
             .collect();
+        // Buckets when the source sent them (exact); else the percentiles Prometheus
+        // computed, the client's when it reported them, as with buckets.
+        let latency = LatencyQuantiles::from_buckets(&buckets).or_else(|| {
+            let quantiles = if self.client_quantiles.iter().any(Option::is_some) {
+                self.client_quantiles
+            } else {
+                self.server_quantiles
+            };
+            match quantiles {
+                [Some(p50_ms), Some(p95_ms), Some(p99_ms)] => Some(LatencyQuantiles {
+                    p50_ms,
+                    p95_ms,
+                    p99_ms,
+                }),
+                _ => None,
+            }
+        });
         let health = if protocol == Protocol::Tcp {
             if tcp_bytes_per_s > 0.0 {
                 Health::Healthy
@@ -231,7 +268,7 @@ impl<'i> EdgeAccumulator<'i> {
         ServiceEdge {
             protocol,
             requests,
-            latency: LatencyQuantiles::from_buckets(&buckets),
+            latency,
             tcp_bytes_per_s,
             mtls_share: (self.server_traffic > 0.0)
                 .then(|| (self.server_mtls / self.server_traffic).clamp(0.0, 1.0)),
@@ -267,7 +304,7 @@ pub fn build_graph(
     };
     for sample in samples {
         // A malformed rate changes nothing rather than poisoning every sum it joins.
-        if sample.rate_per_s.is_finite() && sample.rate_per_s >= 0.0 {
+        if sample.value.is_finite() && sample.value >= 0.0 {
             builder.add(sample);
         }
     }

@@ -21,7 +21,7 @@ fn requests(labels: SampleLabels, rate: f64) -> TrafficSample {
     TrafficSample {
         kind: SampleKind::Requests,
         labels,
-        rate_per_s: rate,
+        value: rate,
     }
 }
 
@@ -154,7 +154,7 @@ fn latency_percentiles_come_from_the_histogram_buckets() {
         samples.push(TrafficSample {
             kind: SampleKind::DurationBucket { le_ms: *le },
             labels: base.clone(),
-            rate_per_s: rate,
+            value: rate,
         });
     }
     let graph = workload_graph(&samples);
@@ -352,17 +352,17 @@ fn tcp_edges_carry_bytes_per_second_in_both_directions() {
         TrafficSample {
             kind: SampleKind::TcpSentBytes,
             labels: labels.clone(),
-            rate_per_s: 1000.0,
+            value: 1000.0,
         },
         TrafficSample {
             kind: SampleKind::TcpReceivedBytes,
             labels: labels.clone(),
-            rate_per_s: 200.0,
+            value: 200.0,
         },
         TrafficSample {
             kind: SampleKind::TcpSentBytes,
             labels: from_destination(labels, SecurityPolicy::MutualTls),
-            rate_per_s: 1000.0,
+            value: 1000.0,
         },
     ];
     let graph = workload_graph(&samples);
@@ -552,10 +552,10 @@ fn the_tcp_rate_chooses_the_direction_as_kiali_does() {
             l.response_code = 0;
         },
     );
-    let sample = |kind, rate_per_s| TrafficSample {
+    let sample = |kind, value| TrafficSample {
         kind,
         labels: labels.clone(),
-        rate_per_s,
+        value,
     };
     let samples = [
         sample(SampleKind::TcpSentBytes, 1000.0),
@@ -685,4 +685,45 @@ fn nodes_in_a_namespace_the_user_may_not_read_are_marked_inaccessible() {
     );
     let readable = build_graph(&samples, &Inventory::default(), &GraphOptions::default());
     assert!(readable.nodes().all(|(_, n)| !n.inaccessible));
+}
+
+#[test]
+fn percentiles_computed_by_prometheus_give_the_latency_the_clients_first() {
+    let base = productpage_to_reviews_v2();
+    let quantile = |labels: SampleLabels, quantile: Quantile, ms: f64| TrafficSample {
+        kind: SampleKind::LatencyQuantile { quantile },
+        labels,
+        value: ms,
+    };
+    let server = from_destination(base.clone(), SecurityPolicy::MutualTls);
+    let mut samples = vec![requests(base.clone(), 5.0)];
+    for (q, client_ms, server_ms) in [
+        (Quantile::P50, 12.0, 10.0),
+        (Quantile::P95, 80.0, 70.0),
+        (Quantile::P99, 150.0, 120.0),
+    ] {
+        samples.push(quantile(base.clone(), q, client_ms));
+        samples.push(quantile(server.clone(), q, server_ms));
+    }
+    let graph = workload_graph(&samples);
+    let latency = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2)
+        .latency
+        .unwrap();
+    assert_eq!(
+        (latency.p50_ms, latency.p95_ms, latency.p99_ms),
+        (12.0, 80.0, 150.0)
+    );
+
+    // Where an edge gathers several series (the service node's inbound edge gathers every
+    // caller), the slowest percentile stands: merging them exactly is impossible.
+    samples.push(quantile(
+        with(base, |l| l.source = peer("bookinfo", "other", "v1")),
+        Quantile::P95,
+        300.0,
+    ));
+    let graph = workload_graph(&samples);
+    let latency = edge_between(&graph, REVIEWS_SVC, REVIEWS_V2)
+        .latency
+        .unwrap();
+    assert_eq!(latency.p95_ms, 300.0);
 }

@@ -146,7 +146,7 @@ impl TrafficSample {
         metric: IstioMetric,
         labels: &BTreeMap<String, String>,
         reporter: Reporter,
-        rate_per_s: f64,
+        value: f64,
     ) -> Result<Self, LabelError> {
         let mut sample_labels = SampleLabels::from_prometheus_labels(labels, reporter)?;
         let kind = match metric {
@@ -181,7 +181,7 @@ impl TrafficSample {
         Ok(TrafficSample {
             kind,
             labels: sample_labels,
-            rate_per_s,
+            value,
         })
     }
 }
@@ -347,7 +347,7 @@ mod tests {
         assert_eq!(sample.kind, SampleKind::TcpReceivedBytes);
         assert_eq!(sample.labels.protocol, Protocol::Tcp);
         assert_eq!(sample.labels.response_code, 0);
-        assert_eq!(sample.rate_per_s, 62.0);
+        assert_eq!(sample.value, 62.0);
     }
 
     #[test]

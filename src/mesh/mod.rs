@@ -14,6 +14,6 @@ pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
 pub use labels::{IstioMetric, LabelError};
 pub use traffic::{
-    ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Reporter, SampleKind, SampleLabels,
-    SecurityPolicy, TrafficSample,
+    ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, SampleKind,
+    SampleLabels, SecurityPolicy, TrafficSample,
 };

@@ -120,7 +120,8 @@ pub struct SampleLabels {
     pub operation: Option<String>,
 }
 
-/// What a sample measures. Rates are per second over the time window.
+/// What a sample measures, and so the unit of its value. Rates are per second over the
+/// time window.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum SampleKind {
     /// `istio_requests_total`: requests per second.
@@ -134,13 +135,51 @@ pub enum SampleKind {
     /// the request direction: what the edge's client *sent*. This is why Kiali's "sent" TCP
     /// rate reads this metric and its "received" rate the other one (istio/istio#32399).
     TcpReceivedBytes,
+    /// A latency percentile of the series' requests in milliseconds, computed by Prometheus
+    /// (`histogram_quantile`) so that a large mesh need not send every bucket.
+    LatencyQuantile { quantile: Quantile },
 }
 
+/// The latency percentiles meshtui shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quantile {
+    P50,
+    P95,
+    P99,
+}
+
+impl Quantile {
+    pub const ALL: [Quantile; 3] = [Quantile::P50, Quantile::P95, Quantile::P99];
+
+    pub fn fraction(self) -> f64 {
+        match self {
+            Quantile::P50 => 0.5,
+            Quantile::P95 => 0.95,
+            Quantile::P99 => 0.99,
+        }
+    }
+
+    /// As PromQL writes the fraction, e.g. in a `quantile` label: `0.5`, `0.95`, `0.99`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Quantile::P50 => "0.5",
+            Quantile::P95 => "0.95",
+            Quantile::P99 => "0.99",
+        }
+    }
+
+    pub fn from_label(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.label() == text)
+    }
+}
+
+/// One series: what it measures, its labels, and its value in the unit its kind says
+/// (requests/s, bytes/s or milliseconds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrafficSample {
     pub kind: SampleKind,
     pub labels: SampleLabels,
-    pub rate_per_s: f64,
+    pub value: f64,
 }
 
 /// How a response counts in error rates, following Kiali: 4xx is the client's fault,

@@ -266,7 +266,7 @@ fn the_gateways_traffic_on_screen_equals_what_the_gateway_reported() {
                 && s.labels.reporter == meshtui::mesh::Reporter::Source
                 && s.labels.source.workload == "istio-ingressgateway"
         })
-        .map(|s| s.rate_per_s)
+        .map(|s| s.value)
         .sum();
     let state = demo_state();
     let gateway = state

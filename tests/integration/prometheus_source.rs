@@ -280,7 +280,7 @@ fn fast_refresh() -> RefreshSettings {
 
 fn assert_fake_snapshot(snapshot: &MeshSnapshot) {
     assert_eq!(snapshot.samples.len(), 1);
-    assert_eq!(snapshot.samples[0].rate_per_s, FAKE_RATE_PER_S);
+    assert_eq!(snapshot.samples[0].value, FAKE_RATE_PER_S);
 }
 
 /// The first event is a failure saying `expected`; the source keeps running; once the

@@ -50,7 +50,7 @@ pub struct ServiceSpec {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RouteLoad {
     /// An entry point (gateway, load generator, outside client): noisy around this rate.
-    Fixed { rate_per_s: f64 },
+    Fixed { value: f64 },
     /// An internal call: this many calls per request the client workload receives, so
     /// traffic downstream follows whatever reaches the client (splits included).
     PerInbound { calls_per_request: f64 },

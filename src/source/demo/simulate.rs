@@ -194,9 +194,9 @@ impl DemoMesh {
             };
             let noise = &mut self.route_noise[route_index];
             let rate = match route.load {
-                RouteLoad::Fixed { rate_per_s } => {
+                RouteLoad::Fixed { value } => {
                     *noise = wander(*noise, 0.05, (0.6, 1.5), &mut self.rng);
-                    rate_per_s * *noise
+                    value * *noise
                 }
                 RouteLoad::PerInbound { calls_per_request } => {
                     *noise = wander(*noise, 0.03, (0.8, 1.25), &mut self.rng);
@@ -330,11 +330,11 @@ fn samples_per_series(protocol: Protocol) -> usize {
 /// The samples of one series: requests and the 20 duration buckets for HTTP and gRPC,
 /// sent and received bytes for TCP.
 fn push_samples(samples: &mut Vec<TrafficSample>, series: &Series, route: &Route, rate: f64) {
-    let mut push = |kind: SampleKind, rate_per_s: f64| {
+    let mut push = |kind: SampleKind, value: f64| {
         samples.push(TrafficSample {
             kind,
             labels: series.labels.clone(),
-            rate_per_s,
+            value,
         });
     };
     if route.protocol == Protocol::Tcp {

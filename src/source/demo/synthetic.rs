@@ -123,7 +123,7 @@ pub fn synthetic_mesh(services: usize, seed: u64) -> MeshModel {
     }
     for service in planned.iter().filter(|s| s.layer == 0) {
         let load = RouteLoad::Fixed {
-            rate_per_s: 20.0 + rng.f64() * 60.0,
+            value: 20.0 + rng.f64() * 60.0,
         };
         add_route(&mut model, &mut rng, &[gateway], service, load);
     }

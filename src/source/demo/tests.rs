@@ -30,7 +30,7 @@ fn requests(snapshot: &MeshSnapshot) -> impl Iterator<Item = (&SampleLabels, f64
         .samples
         .iter()
         .filter(|s| s.kind == SampleKind::Requests)
-        .map(|s| (&s.labels, s.rate_per_s))
+        .map(|s| (&s.labels, s.value))
 }
 
 /// Request rate reported by `reporter` from `source` to `destination` workloads.
@@ -91,7 +91,7 @@ fn every_sample_carries_labels_a_real_proxy_would_write() {
     for sample in &snapshot.samples {
         let labels = &sample.labels;
         assert!(
-            sample.rate_per_s.is_finite() && sample.rate_per_s >= 0.0,
+            sample.value.is_finite() && sample.value >= 0.0,
             "{sample:?}"
         );
         match labels.reporter {
@@ -119,17 +119,18 @@ fn every_sample_carries_labels_a_real_proxy_would_write() {
         }
         match sample.kind {
             SampleKind::Requests => {
-                request_rates.insert(labels, sample.rate_per_s);
+                request_rates.insert(labels, sample.value);
             }
             SampleKind::DurationBucket { le_ms } => {
                 buckets
                     .entry(labels)
                     .or_default()
-                    .push((le_ms, sample.rate_per_s));
+                    .push((le_ms, sample.value));
             }
             SampleKind::TcpSentBytes | SampleKind::TcpReceivedBytes => {
                 assert_eq!(labels.protocol, Protocol::Tcp);
             }
+            SampleKind::LatencyQuantile { .. } => panic!("the demo sends buckets, not percentiles"),
         }
     }
     assert!(!request_rates.is_empty());
@@ -219,7 +220,7 @@ fn the_shop_has_grpc_tcp_external_and_passthrough_traffic() {
     let tcp_bytes: Vec<_> = snapshot
         .samples
         .iter()
-        .filter(|s| s.kind == SampleKind::TcpSentBytes && s.rate_per_s > 0.0)
+        .filter(|s| s.kind == SampleKind::TcpSentBytes && s.value > 0.0)
         .map(|s| s.labels.destination_service_name.as_str())
         .collect();
     assert!(tcp_bytes.contains(&"redis-cart") && tcp_bytes.contains(&"postgres"));
@@ -287,7 +288,7 @@ fn rates_stay_positive_and_bounded_over_a_thousand_steps() {
             assert!(snapshot
                 .samples
                 .iter()
-                .all(|s| s.rate_per_s.is_finite() && s.rate_per_s >= 0.0));
+                .all(|s| s.value.is_finite() && s.value >= 0.0));
             let total: f64 = requests(&snapshot).map(|(_, r)| r).sum();
             assert!(
                 total > first * 0.5 && total < first * 2.0,
@@ -429,7 +430,7 @@ fn a_synthetic_mesh_of_a_thousand_services_hangs_together() {
     let mut reached: Vec<&str> = snapshot
         .samples
         .iter()
-        .filter(|s| s.rate_per_s > 0.0)
+        .filter(|s| s.value > 0.0)
         .map(|s| s.labels.destination.workload.as_str())
         .collect();
     reached.sort_unstable();

@@ -89,8 +89,8 @@ fn per_inbound(calls_per_request: f64) -> RouteLoad {
     RouteLoad::PerInbound { calls_per_request }
 }
 
-fn fixed(rate_per_s: f64) -> RouteLoad {
-    RouteLoad::Fixed { rate_per_s }
+fn fixed(value: f64) -> RouteLoad {
+    RouteLoad::Fixed { value }
 }
 
 pub fn bookinfo(model: &mut MeshModel, gateway: usize) {

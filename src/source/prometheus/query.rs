@@ -9,11 +9,14 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::mesh::Quantile;
+
 /// What a query's answer measures; the decoder turns each answer into samples of that kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueryKind {
     Requests,
-    DurationBuckets,
+    /// p50, p95 and p99 per hop, each series carrying a `quantile` label.
+    LatencyQuantiles,
     TcpSentBytes,
     TcpReceivedBytes,
 }
@@ -80,18 +83,16 @@ pub fn plan(options: &PlanOptions) -> Result<Vec<PlannedQuery>, PlanError> {
     let window = format!("{}s", options.window.as_secs());
     let hop = HOP_LABELS.join(",");
     let with_outcome = format!("{hop},{}", OUTCOME_LABELS.join(","));
-    let with_bucket = format!("{hop},le");
     let query = |kind, metric: &str, by: &str| PlannedQuery {
         kind,
-        promql: rate_sum(metric, by, &window, &options.namespaces),
+        promql: rate_sum(metric, by, &window, &options.namespaces, "> 0"),
     };
     Ok(vec![
         query(QueryKind::Requests, "istio_requests_total", &with_outcome),
-        query(
-            QueryKind::DurationBuckets,
-            "istio_request_duration_milliseconds_bucket",
-            &with_bucket,
-        ),
+        PlannedQuery {
+            kind: QueryKind::LatencyQuantiles,
+            promql: latency_quantiles(&hop, &window, &options.namespaces),
+        },
         query(QueryKind::TcpSentBytes, "istio_tcp_sent_bytes_total", &hop),
         query(
             QueryKind::TcpReceivedBytes,
@@ -102,16 +103,43 @@ pub fn plan(options: &PlanOptions) -> Result<Vec<PlannedQuery>, PlanError> {
 }
 
 /// `sum by (...) (rate(metric{...}[window])) > 0`, over the namespaces when some are chosen.
-fn rate_sum(metric: &str, by: &str, window: &str, namespaces: &[String]) -> String {
-    let term =
-        |selector: &str| format!("sum by ({by}) (rate({metric}{{{selector}}}[{window}])) > 0");
+/// p50, p95 and p99 of every hop, computed by Prometheus: three series per hop instead of
+/// every bucket (about forty with both reporters), which is what lets a mesh of tens of
+/// thousands of edges refresh. Empty buckets stay in: dropping them would change where
+/// `histogram_quantile` interpolates.
+fn latency_quantiles(hop: &str, window: &str, namespaces: &[String]) -> String {
+    let buckets = rate_sum(
+        "istio_request_duration_milliseconds_bucket",
+        &format!("{hop},le"),
+        window,
+        namespaces,
+        "",
+    );
+    Quantile::ALL
+        .iter()
+        .map(|q| {
+            let fraction = q.label();
+            format!(
+                "label_replace(histogram_quantile({fraction}, {buckets}), \"quantile\", \"{fraction}\", \"\", \"\")"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+fn rate_sum(metric: &str, by: &str, window: &str, namespaces: &[String], filter: &str) -> String {
+    let term = |selector: &str| {
+        format!("sum by ({by}) (rate({metric}{{{selector}}}[{window}])) {filter}")
+            .trim_end()
+            .to_owned()
+    };
     if namespaces.is_empty() {
         return term("");
     }
     let pattern = namespaces.join("|");
     // Leaving a chosen namespace, or entering one: `or` keeps a series matched by both once.
     format!(
-        "{} or {}",
+        "({} or {})",
         term(&format!("source_workload_namespace=~\"{pattern}\"")),
         term(&format!("destination_service_namespace=~\"{pattern}\""))
     )
@@ -157,7 +185,7 @@ mod tests {
         let expected = [
             (QueryKind::Requests, "istio_requests_total"),
             (
-                QueryKind::DurationBuckets,
+                QueryKind::LatencyQuantiles,
                 "istio_request_duration_milliseconds_bucket",
             ),
             (QueryKind::TcpSentBytes, "istio_tcp_sent_bytes_total"),
@@ -173,18 +201,43 @@ mod tests {
                 "{}",
                 query.promql
             );
-            assert!(
-                query.promql.starts_with("sum by (reporter,"),
-                "{}",
-                query.promql
-            );
         }
+        assert!(
+            queries[0].promql.starts_with("sum by (reporter,"),
+            "{}",
+            queries[0].promql
+        );
         assert!(queries[0]
             .promql
             .contains("response_code,grpc_response_status,response_flags"));
-        assert!(queries[1].promql.contains(",le)"));
     }
 
+    #[test]
+    fn latency_is_three_percentiles_per_hop_computed_by_prometheus() {
+        let latency = &plan(&options(2)).unwrap()[1].promql;
+        for fraction in ["0.5", "0.95", "0.99"] {
+            assert!(
+                latency.contains(&format!("histogram_quantile({fraction}, ")),
+                "{latency}"
+            );
+            assert!(
+                latency.contains(&format!("\"quantile\", \"{fraction}\"")),
+                "{latency}"
+            );
+        }
+        assert!(
+            latency.contains(",le)"),
+            "grouped by bucket bound: {latency}"
+        );
+        assert!(
+            !latency.contains("> 0"),
+            "empty buckets must stay: {latency}"
+        );
+        assert!(
+            latency.contains("source_workload_namespace=~\"ns-0|ns-1\""),
+            "{latency}"
+        );
+    }
     #[test]
     fn chosen_namespaces_select_traffic_leaving_or_entering_them() {
         let queries = plan(&options(2)).unwrap();

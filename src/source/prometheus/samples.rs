@@ -1,7 +1,7 @@
 //! One query's decoded answer -> traffic samples, with the metric the query asked for.
 
 use crate::mesh::labels::{IstioMetric, LabelError};
-use crate::mesh::{Reporter, TrafficSample};
+use crate::mesh::{Quantile, Reporter, SampleKind, SampleLabels, TrafficSample};
 
 use super::decode::VectorSample;
 use super::query::QueryKind;
@@ -14,6 +14,8 @@ pub enum SampleError {
         metric: &'static str,
         source: LabelError,
     },
+    #[error("series {index} of the latency answer has no valid quantile label ({found:?})")]
+    Quantile { index: usize, found: Option<String> },
     #[error("series {index} of the {metric} answer has no valid reporter label ({found:?})")]
     Reporter {
         index: usize,
@@ -25,7 +27,7 @@ pub enum SampleError {
 fn metric_of(kind: QueryKind) -> IstioMetric {
     match kind {
         QueryKind::Requests => IstioMetric::RequestsTotal,
-        QueryKind::DurationBuckets => IstioMetric::RequestDurationBucket,
+        QueryKind::LatencyQuantiles => IstioMetric::RequestDurationBucket,
         QueryKind::TcpSentBytes => IstioMetric::TcpSentBytesTotal,
         QueryKind::TcpReceivedBytes => IstioMetric::TcpReceivedBytesTotal,
     }
@@ -50,6 +52,9 @@ pub fn samples_from_answer(
                     found: found.cloned(),
                 }
             })?;
+            if kind == QueryKind::LatencyQuantiles {
+                return latency_sample(index, sample, reporter);
+            }
             TrafficSample::from_prometheus(metric, &sample.labels, reporter, sample.value).map_err(
                 |source| SampleError::Label {
                     index,
@@ -61,10 +66,38 @@ pub fn samples_from_answer(
         .collect()
 }
 
+/// A percentile series: the hop's labels, its `quantile` label, milliseconds as value.
+fn latency_sample(
+    index: usize,
+    sample: &VectorSample,
+    reporter: Reporter,
+) -> Result<TrafficSample, SampleError> {
+    let found = sample.labels.get("quantile");
+    let quantile =
+        found
+            .and_then(|q| Quantile::from_label(q))
+            .ok_or_else(|| SampleError::Quantile {
+                index,
+                found: found.cloned(),
+            })?;
+    let labels =
+        SampleLabels::from_prometheus_labels(&sample.labels, reporter).map_err(|source| {
+            SampleError::Label {
+                index,
+                metric: IstioMetric::RequestDurationBucket.name(),
+                source,
+            }
+        })?;
+    Ok(TrafficSample {
+        kind: SampleKind::LatencyQuantile { quantile },
+        labels,
+        value: sample.value,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mesh::SampleKind;
     use crate::source::prometheus::decode::decode_vector;
 
     const ANSWER: &str = r#"{"status":"success","data":{"resultType":"vector","result":[
@@ -84,16 +117,31 @@ mod tests {
         assert_eq!(sample.labels.response_code, 503);
         assert_eq!(sample.labels.response_flags, "UO");
         assert_eq!(sample.labels.destination.workload, "reviews-v2");
-        assert_eq!(sample.rate_per_s, 0.4);
+        assert_eq!(sample.value, 0.4);
     }
 
     #[test]
-    fn a_bucket_answer_reads_its_bound() {
-        let series = decode_vector(ANSWER.as_bytes()).unwrap();
-        let samples = samples_from_answer(QueryKind::DurationBuckets, &series).unwrap();
-        assert_eq!(samples[0].kind, SampleKind::DurationBucket { le_ms: 25.0 });
+    fn a_latency_answer_becomes_percentile_samples_in_milliseconds() {
+        let body = ANSWER.replace(r#""le":"25""#, r#""quantile":"0.95""#);
+        let series = decode_vector(body.as_bytes()).unwrap();
+        let samples = samples_from_answer(QueryKind::LatencyQuantiles, &series).unwrap();
+        assert_eq!(
+            samples[0].kind,
+            SampleKind::LatencyQuantile {
+                quantile: Quantile::P95
+            }
+        );
+        assert_eq!(samples[0].value, 0.4);
+        assert_eq!(samples[0].labels.destination.workload, "reviews-v2");
     }
 
+    #[test]
+    fn a_latency_series_without_a_known_quantile_refuses_the_answer() {
+        let body = ANSWER.replace(r#""le":"25""#, r#""quantile":"0.9""#);
+        let series = decode_vector(body.as_bytes()).unwrap();
+        let error = samples_from_answer(QueryKind::LatencyQuantiles, &series).unwrap_err();
+        assert!(error.to_string().contains("quantile"), "{error}");
+    }
     #[test]
     fn a_series_without_a_reporter_refuses_the_answer() {
         let body = ANSWER.replace(r#""reporter":"source","#, "");
