@@ -32,10 +32,10 @@ pub enum DecodeError {
 }
 
 #[derive(Deserialize)]
-struct Envelope {
+struct Envelope<'a> {
     status: String,
-    #[serde(default)]
-    data: Option<Data>,
+    #[serde(default, borrow)]
+    data: Option<Data<'a>>,
     #[serde(rename = "errorType", default)]
     error_type: Option<String>,
     #[serde(default)]
@@ -43,10 +43,13 @@ struct Envelope {
 }
 
 #[derive(Deserialize)]
-struct Data {
+struct Data<'a> {
     #[serde(rename = "resultType")]
     result_type: String,
-    result: serde_json::Value,
+    /// Kept as raw text and parsed straight into series once the type is known: building a
+    /// `Value` tree first doubled the cost of a large answer.
+    #[serde(borrow)]
+    result: &'a serde_json::value::RawValue,
 }
 
 #[derive(Deserialize)]
@@ -78,7 +81,7 @@ pub fn decode_vector(body: &[u8]) -> Result<Vec<VectorSample>, DecodeError> {
     if data.result_type != "vector" {
         return Err(DecodeError::NotAVector(data.result_type));
     }
-    let series: Vec<RawSeries> = serde_json::from_value(data.result)
+    let series: Vec<RawSeries> = serde_json::from_str(data.result.get())
         .map_err(|e| DecodeError::Shape(format!("in \"result\": {e}")))?;
     series
         .into_iter()
