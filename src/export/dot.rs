@@ -4,25 +4,13 @@ use std::fmt::Write as _;
 
 use crate::mesh::{Health, MeshGraph, MeshNode, NodeKind, Protocol, ServiceEdge};
 
-use super::MTLS_FULL_SHARE;
+use super::{sorted, MTLS_FULL_SHARE};
 
 /// A `digraph` laid out left to right like the topology screen: node shape by kind, colour
 /// by health, edges labelled with their rate and error share (or TCP bytes), plain-text
 /// edges dashed. Sorted like the JSON export.
 pub fn to_dot(graph: &MeshGraph) -> String {
-    let mut nodes: Vec<&MeshNode> = graph.nodes().map(|(_, node)| node).collect();
-    nodes.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut edges: Vec<(&str, &str, &ServiceEdge)> = graph
-        .edges()
-        .filter_map(|(_, from, to, edge)| {
-            Some((
-                graph.node(from)?.key.0.as_str(),
-                graph.node(to)?.key.0.as_str(),
-                edge,
-            ))
-        })
-        .collect();
-    edges.sort_by(|a, b| (a.0, a.1, a.2.protocol).cmp(&(b.0, b.1, b.2.protocol)));
+    let (nodes, edges) = sorted(graph);
 
     let mut out = String::from("digraph mesh {\n  rankdir=LR;\n  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n");
     // Writing to a String cannot fail.

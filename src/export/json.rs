@@ -4,7 +4,7 @@ use serde_json::{json, Map, Value};
 
 use crate::mesh::{MeshGraph, MeshNode, ServiceEdge};
 
-use super::{graph_type_name, health_name, kind_name, ExportMeta};
+use super::{graph_type_name, health_name, kind_name, sorted, ExportMeta};
 
 /// Names the schema; a change that could break a reader gets a new version.
 pub const SCHEMA: &str = "meshtui.graph/v1";
@@ -12,19 +12,7 @@ pub const SCHEMA: &str = "meshtui.graph/v1";
 /// The graph and its metadata as one JSON document, nodes sorted by id and edges by
 /// (source, target, protocol).
 pub fn to_json(graph: &MeshGraph, meta: &ExportMeta) -> Value {
-    let mut nodes: Vec<&MeshNode> = graph.nodes().map(|(_, node)| node).collect();
-    nodes.sort_by(|a, b| a.key.cmp(&b.key));
-    let mut edges: Vec<(&str, &str, &ServiceEdge)> = graph
-        .edges()
-        .filter_map(|(_, from, to, edge)| {
-            Some((
-                graph.node(from)?.key.0.as_str(),
-                graph.node(to)?.key.0.as_str(),
-                edge,
-            ))
-        })
-        .collect();
-    edges.sort_by(|a, b| (a.0, a.1, a.2.protocol).cmp(&(b.0, b.1, b.2.protocol)));
+    let (nodes, edges) = sorted(graph);
     let mut namespaces = meta.namespaces.clone();
     namespaces.sort();
     namespaces.dedup();

@@ -11,7 +11,7 @@ mod tests;
 
 use std::time::Duration;
 
-use crate::mesh::{GraphType, Health, NodeKind};
+use crate::mesh::{GraphType, Health, MeshGraph, MeshNode, NodeKind, ServiceEdge};
 
 pub use dot::to_dot;
 pub use json::{to_json, SCHEMA};
@@ -63,3 +63,21 @@ fn health_name(health: Health) -> &'static str {
 /// Below this share of mutual TLS an edge counts as plain text, as on the topology screen:
 /// a share computed from rates is rarely exactly 1.
 const MTLS_FULL_SHARE: f64 = 0.999;
+
+/// Nodes sorted by id and edges by (source, target, protocol), so exports diff cleanly.
+fn sorted(graph: &MeshGraph) -> (Vec<&MeshNode>, Vec<(&str, &str, &ServiceEdge)>) {
+    let mut nodes: Vec<&MeshNode> = graph.nodes().map(|(_, node)| node).collect();
+    nodes.sort_by(|a, b| a.key.cmp(&b.key));
+    let mut edges: Vec<(&str, &str, &ServiceEdge)> = graph
+        .edges()
+        .filter_map(|(_, from, to, edge)| {
+            Some((
+                graph.node(from)?.key.0.as_str(),
+                graph.node(to)?.key.0.as_str(),
+                edge,
+            ))
+        })
+        .collect();
+    edges.sort_by(|a, b| (a.0, a.1, a.2.protocol).cmp(&(b.0, b.1, b.2.protocol)));
+    (nodes, edges)
+}
