@@ -419,12 +419,13 @@ fn move_table_selection(state: &mut State, action: Action) -> Outcome {
 /// Puts the table's selection back on the selected edge after rows moved (a refresh, a new
 /// sort); the first row when that edge is gone.
 fn follow_selected_edge(state: &mut State) {
+    // Nothing chosen yet: the top row, without building every row on each refresh.
+    let Some(edge) = state.table.selected_edge.as_ref() else {
+        state.table.selected = 0;
+        return;
+    };
     let rows = table_rows(state);
-    let found = state
-        .table
-        .selected_edge
-        .as_ref()
-        .and_then(|edge| rows.iter().position(|r| r.identity == *edge));
+    let found = rows.iter().position(|r| r.identity == *edge);
     state.table.selected = found.unwrap_or(0).min(rows.len().saturating_sub(1));
     state.table.selected_edge = rows.get(state.table.selected).map(|r| r.identity.clone());
 }

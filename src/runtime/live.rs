@@ -53,11 +53,10 @@ impl LiveSources {
         let kube = if live.metrics_only {
             None
         } else {
-            let client = client_for(context).await.with_context(|| {
+            let client = client_for(context).await.context(
                 "reading the Kubernetes configuration (pass --metrics-only to draw the graph \
-                 from Prometheus alone)"
-                    .to_owned()
-            })?;
+                 from Prometheus alone)",
+            )?;
             Some(client)
         };
         let settings = PrometheusSettings {
