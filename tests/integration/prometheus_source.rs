@@ -223,6 +223,119 @@ fn the_running_source_sends_the_real_prometheus_graph_as_its_first_snapshot() {
     });
 }
 
+#[test]
+fn latency_percentiles_are_asked_for_once_per_window_while_rates_refresh_every_interval() {
+    runtime().block_on(async {
+        let fake = FakePrometheus::start(QUERY_PATH, Behaviour::Answer).await;
+        let client = PrometheusClient::new(&settings(&fake.url(), HANG_GUARD), None).unwrap();
+        let live = RefreshSettings {
+            at_unix_s: None,
+            window: Duration::from_secs(60),
+            ..fast_refresh()
+        };
+        let mut running = Running::start(client, live);
+        for _ in 0..6 {
+            assert_fake_snapshot(&running.next_snapshot().await);
+        }
+        let asked = |metric: &str| {
+            fake.requests()
+                .iter()
+                .filter(|r| r.target.contains(metric))
+                .count()
+        };
+        assert!(
+            asked("istio_requests_total") >= 5,
+            "{}",
+            asked("istio_requests_total")
+        );
+        assert_eq!(asked("istio_request_duration_milliseconds_bucket"), 1);
+        // Asked for by hand, a refresh brings everything.
+        running.send(SourceCommand::RefreshNow).await;
+        running.until_commands_read().await;
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        while asked("istio_request_duration_milliseconds_bucket") < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no percentiles asked for"
+            );
+            running.next_snapshot().await;
+        }
+    });
+}
+
+#[test]
+fn a_failing_percentile_query_is_reported_while_rates_keep_coming_and_clears_by_itself() {
+    runtime().block_on(async {
+        let fake = FakePrometheus::start(QUERY_PATH, Behaviour::Answer).await;
+        fake.fail_queries_containing(Some("istio_request_duration_milliseconds_bucket"));
+        let client = PrometheusClient::new(&settings(&fake.url(), HANG_GUARD), None).unwrap();
+        let mut running = Running::start(client, fast_refresh());
+        let message = loop {
+            match running.next_event().await {
+                SourceEvent::Snapshot(snapshot) => assert_fake_snapshot(&snapshot),
+                SourceEvent::Status(SourceHealth::Failing(message)) => break message,
+                SourceEvent::Status(SourceHealth::Ok) => {}
+            }
+        };
+        assert!(
+            message.starts_with("latency percentiles: Prometheus at http://127.0.0.1:")
+                && message.contains("answered 500"),
+            "{message}"
+        );
+        // Rates still arrive while the percentiles fail.
+        assert_fake_snapshot(&running.next_snapshot().await);
+        fake.fail_queries_containing(None);
+        running.send(SourceCommand::RefreshNow).await;
+        // Cleared: snapshots follow one another with no failure told between them.
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        let mut quiet_snapshots = 0;
+        while quiet_snapshots < 3 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the failure never cleared"
+            );
+            match running.next_event().await {
+                SourceEvent::Snapshot(_) => quiet_snapshots += 1,
+                SourceEvent::Status(SourceHealth::Failing(_)) => quiet_snapshots = 0,
+                SourceEvent::Status(SourceHealth::Ok) => {}
+            }
+        }
+    });
+}
+
+#[test]
+fn every_snapshot_carries_the_latest_percentiles_of_a_real_prometheus() {
+    let prometheus = RealPrometheus::start_with_bookinfo();
+    runtime().block_on(async {
+        let client =
+            PrometheusClient::new(&settings(&prometheus.url(), Duration::from_secs(10)), None)
+                .unwrap();
+        let mut running = Running::start(client, fast_refresh());
+        // Rates and percentiles come in answers of their own; wait for the percentiles.
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        loop {
+            let graph = workload_graph(&running.next_snapshot().await);
+            if edge(&graph, "productpage-v1", "reviews-v2")
+                .latency
+                .is_some()
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no percentiles came"
+            );
+        }
+        // The replay's time does not move, so they are not asked for again, yet stay.
+        for _ in 0..3 {
+            let graph = workload_graph(&running.next_snapshot().await);
+            let reviews = edge(&graph, "productpage-v1", "reviews-v2");
+            assert_close(reviews.rps(), 3.6, "productpage -> reviews-v2");
+            assert!(reviews.latency.is_some(), "percentiles dropped");
+        }
+    });
+}
+
 /// A source task on the test's runtime, with the channels the runtime would hold.
 struct Running {
     events: mpsc::Receiver<SourceEvent>,
@@ -248,6 +361,15 @@ impl Running {
             .await
             .expect("the source sent nothing")
             .expect("the source stopped")
+    }
+
+    /// Takes events off the channel until `done` holds.
+    async fn settle_until(&mut self, done: impl Fn() -> bool) {
+        let deadline = tokio::time::Instant::now() + HANG_GUARD;
+        while !done() {
+            assert!(tokio::time::Instant::now() < deadline, "never settled");
+            let _ = tokio::time::timeout(Duration::from_millis(10), self.events.recv()).await;
+        }
     }
 
     async fn next_snapshot(&mut self) -> MeshSnapshot {
@@ -392,16 +514,31 @@ fn refreshes_asked_for_during_a_slow_one_run_once_after_it_never_alongside() {
         }
         running.until_commands_read().await;
         fake.set(Behaviour::Answer);
-        assert_fake_snapshot(&running.next_snapshot().await);
-        assert_fake_snapshot(&running.next_snapshot().await);
+        let asked_for_requests = || {
+            fake.requests()
+                .iter()
+                .filter(|r| r.target.contains("istio_requests_total"))
+                .count()
+        };
+        running
+            .settle_until(|| fake.in_flight() == 0 && asked_for_requests() == 2)
+            .await;
         running.send(SourceCommand::RefreshNow).await;
-        assert_fake_snapshot(&running.next_snapshot().await);
+        running
+            .settle_until(|| fake.in_flight() == 0 && asked_for_requests() == 3)
+            .await;
+        // The interval is an hour: nothing else is asked for.
+        tokio::time::sleep(Duration::from_millis(200)).await;
         assert_eq!(
-            fake.requests().len(),
-            3 * 4,
-            "three refreshes of four queries"
+            asked_for_requests(),
+            3,
+            "the five asked for during the first ran once"
         );
-        assert_eq!(fake.max_in_flight(), 4);
+        assert_eq!(
+            fake.max_in_flight(),
+            4,
+            "one refresh's four queries at most"
+        );
     });
 }
 

@@ -47,6 +47,8 @@ impl Recorded {
 #[derive(Default)]
 struct Shared {
     behaviour: Option<Behaviour>,
+    /// Queries whose target contains this text get a 500 whatever the behaviour.
+    failing_queries: Option<String>,
     requests: Vec<Recorded>,
     in_flight: usize,
     max_in_flight: usize,
@@ -103,6 +105,11 @@ impl FakePrometheus {
         self.shared.lock().unwrap().behaviour = Some(behaviour);
     }
 
+    /// Answers 500 to the queries whose percent-encoded target contains `text`.
+    pub fn fail_queries_containing(&self, text: Option<&str>) {
+        self.shared.lock().unwrap().failing_queries = text.map(str::to_owned);
+    }
+
     fn behaviour(&self) -> Behaviour {
         self.shared
             .lock()
@@ -149,6 +156,10 @@ impl FakePrometheus {
                 }
             }
             behaviour = self.behaviour();
+        }
+        let failing = self.shared.lock().unwrap().failing_queries.clone();
+        if failing.is_some_and(|text| request.target.contains(&text)) {
+            behaviour = Behaviour::ServerError;
         }
         let path = request.target.split('?').next().unwrap_or_default();
         let answer = if path != self.query_path {

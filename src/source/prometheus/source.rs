@@ -6,6 +6,12 @@
 //! instead would mean that a Prometheus slower than the interval never delivers anything;
 //! stacking would pile queries onto a server that is already slow. A refresh asked for with
 //! `r` while one is in flight runs once that one is done.
+//!
+//! Latency percentiles are the costly query: Prometheus reads every histogram bucket of
+//! every hop (twenty times the series of the request counts) and reads them once per
+//! percentile. They are asked for once per rate window, which still covers every request,
+//! in a query of their own, so rates and errors never wait for them; each snapshot carries
+//! the latest percentiles.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,7 +22,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::client::PrometheusClient;
 use super::error::PrometheusError;
-use super::query::PlannedQuery;
+use super::query::{PlannedQuery, QueryKind};
 use super::refresh::{fetch_samples, RefreshSettings};
 use crate::mesh::TrafficSample;
 use crate::source::{
@@ -32,7 +38,10 @@ const MIN_INTERVAL: Duration = Duration::from_millis(10);
 pub struct PrometheusSource {
     client: PrometheusClient,
     refresh: RefreshSettings,
-    queries: Vec<PlannedQuery>,
+    /// Requests and TCP bytes: asked for at every refresh.
+    rate_queries: Vec<PlannedQuery>,
+    /// Latency percentiles: asked for once per window.
+    latency_queries: Vec<PlannedQuery>,
     inventory: Option<InventoryFeed>,
 }
 
@@ -45,11 +54,15 @@ impl PrometheusSource {
         refresh: RefreshSettings,
         inventory: Option<InventoryFeed>,
     ) -> Result<Self, PrometheusError> {
-        let queries = refresh.plan()?;
+        let (latency_queries, rate_queries) = refresh
+            .plan()?
+            .into_iter()
+            .partition(|query| query.kind == QueryKind::LatencyQuantiles);
         Ok(PrometheusSource {
             client,
             refresh,
-            queries,
+            rate_queries,
+            latency_queries,
             inventory,
         })
     }
@@ -84,9 +97,8 @@ struct Refreshed {
 fn start<'a>(
     client: &'a PrometheusClient,
     queries: &'a [PlannedQuery],
-    refresh: &RefreshSettings,
+    time_unix_s: f64,
 ) -> Refresh<'a> {
-    let time_unix_s = refresh.query_time_unix_s();
     Box::pin(async move {
         let samples = fetch_samples(client, queries, time_unix_s).await?;
         Ok(Refreshed {
@@ -94,6 +106,50 @@ fn start<'a>(
             samples,
         })
     })
+}
+
+/// Awaits the refresh in the slot, or never when there is none.
+async fn finished(slot: &mut Option<Refresh<'_>>) -> Result<Refreshed, PrometheusError> {
+    match slot.as_mut() {
+        Some(refresh) => refresh.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The latest answers, which every snapshot is made of.
+struct Latest {
+    /// The rates' evaluation time and samples; `None` until the first rates arrive.
+    rates: Option<Refreshed>,
+    latency: Vec<TrafficSample>,
+    /// Evaluation time from which the percentiles are due again; `None`: due now.
+    latency_due_at_unix_s: Option<f64>,
+}
+
+impl Latest {
+    fn latency_due(&self, time_unix_s: f64) -> bool {
+        self.latency_due_at_unix_s
+            .is_none_or(|due| time_unix_s >= due)
+    }
+
+    fn snapshot(
+        &self,
+        window: Duration,
+        inventory: &Option<InventoryFeed>,
+    ) -> Option<MeshSnapshot> {
+        let rates = self.rates.as_ref()?;
+        let mut samples = Vec::with_capacity(rates.samples.len() + self.latency.len());
+        samples.extend(rates.samples.iter().cloned());
+        samples.extend(self.latency.iter().cloned());
+        Some(MeshSnapshot {
+            taken_at_unix_s: rates.time_unix_s,
+            window,
+            samples,
+            inventory: inventory
+                .as_ref()
+                .map(|feed| feed.borrow().inventory.clone())
+                .unwrap_or_default(),
+        })
+    }
 }
 
 async fn run_source(
@@ -104,72 +160,103 @@ async fn run_source(
     let PrometheusSource {
         client,
         refresh,
-        queries,
+        rate_queries,
+        latency_queries,
         mut inventory,
     } = source;
     let mut inventory_open = inventory.is_some();
     // The first tick is immediate: the first refresh starts at once.
     let mut ticks = tokio::time::interval(refresh.interval.max(MIN_INTERVAL));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
-    let mut in_flight: Option<Refresh<'_>> = None;
+    let mut rates_in_flight: Option<Refresh<'_>> = None;
+    let mut latency_in_flight: Option<Refresh<'_>> = None;
+    let mut latest = Latest {
+        rates: None,
+        latency: Vec::new(),
+        latency_due_at_unix_s: None,
+    };
     let mut again = false;
     let mut paused = false;
     let mut commands_open = true;
     let mut health = HealthReport::default();
+    // Starts the rates, and the percentiles when they are due and none are in flight.
+    macro_rules! start_refresh {
+        () => {{
+            let time = refresh.query_time_unix_s();
+            rates_in_flight = Some(start(&client, &rate_queries, time));
+            if latency_in_flight.is_none()
+                && !latency_queries.is_empty()
+                && latest.latency_due(time)
+            {
+                latency_in_flight = Some(start(&client, &latency_queries, time));
+            }
+        }};
+    }
     loop {
         tokio::select! {
             _ = ticks.tick(), if !paused => {
-                if in_flight.is_none() {
-                    in_flight = Some(start(&client, &queries, &refresh));
+                if rates_in_flight.is_none() {
+                    start_refresh!();
                 }
             }
-            result = async {
-                match in_flight.as_mut() {
-                    Some(refresh) => refresh.await,
-                    None => std::future::pending().await,
-                }
-            }, if in_flight.is_some() => {
-                in_flight = None;
+            result = finished(&mut rates_in_flight), if rates_in_flight.is_some() => {
+                rates_in_flight = None;
                 let sent = match result {
                     Ok(refreshed) => {
-                        let snapshot = MeshSnapshot {
-                            taken_at_unix_s: refreshed.time_unix_s,
-                            window: refresh.window,
-                            samples: refreshed.samples,
-                            inventory: inventory
-                                .as_ref()
-                                .map(|feed| feed.borrow().inventory.clone())
-                                .unwrap_or_default(),
-                        };
-                        health.snapshot_sent();
-                        events.send(SourceEvent::Snapshot(Box::new(snapshot))).await.is_ok()
-                            && health.report(&events, None, &inventory).await
+                        latest.rates = Some(refreshed);
+                        health.rates_failure = None;
+                        send_snapshot(&latest, &refresh, &inventory, &events, &mut health).await
                     }
                     Err(error) => {
-                        health.report(&events, Some(error.to_string()), &inventory).await
+                        health.rates_failure = Some(error.to_string());
+                        health.report(&events, &inventory).await
                     }
                 };
                 if !sent {
                     return;
                 }
                 if std::mem::take(&mut again) {
-                    in_flight = Some(start(&client, &queries, &refresh));
+                    start_refresh!();
                     ticks.reset();
+                }
+            }
+            result = finished(&mut latency_in_flight), if latency_in_flight.is_some() => {
+                latency_in_flight = None;
+                let sent = match result {
+                    Ok(refreshed) => {
+                        latest.latency = refreshed.samples;
+                        latest.latency_due_at_unix_s =
+                            Some(refreshed.time_unix_s + refresh.window.as_secs_f64());
+                        health.latency_failure = None;
+                        send_snapshot(&latest, &refresh, &inventory, &events, &mut health).await
+                    }
+                    Err(error) => {
+                        // Due again at the next refresh; the last percentiles stay meanwhile.
+                        health.latency_failure = Some(error.to_string());
+                        // When Prometheus is down the rates in flight will say so, plainly.
+                        rates_in_flight.is_some() || health.report(&events, &inventory).await
+                    }
+                };
+                if !sent {
+                    return;
                 }
             }
             command = commands.recv(), if commands_open => match command {
                 Some(SourceCommand::RefreshNow) => {
-                    if in_flight.is_some() {
+                    // Asked for by hand: everything, percentiles included.
+                    latest.latency_due_at_unix_s = None;
+                    if rates_in_flight.is_some() {
                         again = true;
                     } else {
-                        in_flight = Some(start(&client, &queries, &refresh));
+                        start_refresh!();
                         ticks.reset();
                     }
                 }
                 Some(SourceCommand::SetPaused(pause)) => {
                     if pause {
                         // Nothing changes on screen while paused, not even a late answer.
-                        in_flight = None;
+                        rates_in_flight = None;
+                        latency_in_flight = None;
                         again = false;
                     } else if paused {
                         ticks.reset_immediately();
@@ -186,8 +273,7 @@ async fn run_source(
                 }
             }, if inventory_open => {
                 if changed {
-                    let failure = health.prometheus_failure.clone();
-                    if !health.report(&events, failure, &inventory).await {
+                    if !health.report(&events, &inventory).await {
                         return;
                     }
                 } else {
@@ -200,31 +286,52 @@ async fn run_source(
     }
 }
 
+/// Sends the snapshot of the latest answers (none before the first rates) and the status;
+/// `false` once the receiver is gone.
+async fn send_snapshot(
+    latest: &Latest,
+    refresh: &RefreshSettings,
+    inventory: &Option<InventoryFeed>,
+    events: &mpsc::Sender<SourceEvent>,
+    health: &mut HealthReport,
+) -> bool {
+    if let Some(snapshot) = latest.snapshot(refresh.window, inventory) {
+        if events
+            .send(SourceEvent::Snapshot(Box::new(snapshot)))
+            .await
+            .is_err()
+        {
+            return false;
+        }
+        // A snapshot tells the app the source is well; say again what still fails.
+        health.shown = None;
+    }
+    health.report(events, inventory).await
+}
+
 /// What the status bar was last told, so that a status is sent only when it changes.
 #[derive(Debug, Default)]
 struct HealthReport {
     shown: Option<String>,
-    prometheus_failure: Option<String>,
+    rates_failure: Option<String>,
+    latency_failure: Option<String>,
 }
 
 impl HealthReport {
-    /// A snapshot tells the app that the source is fine.
-    fn snapshot_sent(&mut self) {
-        self.shown = None;
-        self.prometheus_failure = None;
-    }
-
-    /// Sends the status for this Prometheus failure (if any) and the inventory's health;
+    /// Sends the status for the current failures (if any) and the inventory's health;
     /// `false` once the receiver is gone.
     async fn report(
         &mut self,
         events: &mpsc::Sender<SourceEvent>,
-        prometheus_failure: Option<String>,
         inventory: &Option<InventoryFeed>,
     ) -> bool {
         let inventory_health = inventory.as_ref().map(|feed| feed.borrow().health.clone());
-        let message = health_message(prometheus_failure.as_deref(), inventory_health.as_ref());
-        self.prometheus_failure = prometheus_failure;
+        let prometheus = match (&self.rates_failure, &self.latency_failure) {
+            (Some(rates), _) => Some(rates.clone()),
+            (None, Some(latency)) => Some(format!("latency percentiles: {latency}")),
+            (None, None) => None,
+        };
+        let message = health_message(prometheus.as_deref(), inventory_health.as_ref());
         if message == self.shown {
             return true;
         }
