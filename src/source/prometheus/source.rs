@@ -132,14 +132,19 @@ async fn run_source(
                 in_flight = None;
                 let sent = match result {
                     Ok(refreshed) => {
+                        let (current, inventory_stale_since_unix_s) = inventory
+                            .as_ref()
+                            .map(|feed| {
+                                let state = feed.borrow();
+                                (state.inventory.clone(), state.stale_since_unix_s)
+                            })
+                            .unwrap_or_default();
                         let snapshot = MeshSnapshot {
                             taken_at_unix_s: refreshed.time_unix_s,
                             window: refresh.window,
                             samples: refreshed.samples,
-                            inventory: inventory
-                                .as_ref()
-                                .map(|feed| feed.borrow().inventory.clone())
-                                .unwrap_or_default(),
+                            inventory: current,
+                            inventory_stale_since_unix_s,
                         };
                         health.snapshot_sent();
                         events.send(SourceEvent::Snapshot(Box::new(snapshot))).await.is_ok()
