@@ -18,6 +18,7 @@ use crate::support::fake_prometheus::{Behaviour, FakePrometheus};
 use crate::support::kube_emulator::{
     bookinfo_objects, EmulatorOptions, Fault, IstioApis, KubeEmulator,
 };
+use crate::support::prometheus::free_loopback_address;
 use crate::support::tls::TlsFront;
 
 async fn next<S: WatchStreamExt>(stream: &mut Pin<&mut S>) -> Option<S::Item> {
@@ -282,12 +283,21 @@ async fn the_service_proxy_reaches_a_service_over_http_or_https_as_its_name_says
             }
         }
     };
-    // Plain HTTP to a TLS port gets no answer the proxy can use.
+    // Plain HTTP to a TLS port: the server's own refusal comes back.
     let (code, message) =
         refusal("/api/v1/namespaces/monitoring/services/secure:9090/proxy/api/v1/query").await;
+    assert_eq!(code, 400, "{message}");
+    assert!(
+        message.contains("Client sent an HTTP request to an HTTPS server"),
+        "{message}"
+    );
+    // A Service without a reachable endpoint.
+    emulator.route_service("monitoring", "secure", free_loopback_address());
+    let (code, message) =
+        refusal("/api/v1/namespaces/monitoring/services/https:secure:9090/proxy/").await;
     assert_eq!(code, 503, "{message}");
     assert!(
-        message.starts_with("error trying to reach service"),
+        message.starts_with("error trying to reach service: dial tcp"),
         "{message}"
     );
     let (code, message) =

@@ -40,7 +40,7 @@ impl TlsFront {
                 let Ok(stream) = stream else { continue };
                 let config = Arc::clone(&config);
                 thread::spawn(move || {
-                    // A client that is not speaking TLS just gets the connection closed.
+                    // A broken connection only ends that connection.
                     let _ = relay(stream, config, backend);
                 });
             }
@@ -59,20 +59,27 @@ impl Drop for TlsFront {
 
 /// One request per connection, as the API server's proxy sends them.
 fn relay(
-    stream: TcpStream,
+    mut stream: TcpStream,
     config: Arc<rustls::ServerConfig>,
     backend: SocketAddr,
 ) -> io::Result<()> {
+    // A TLS connection starts with a handshake record (type 22); to anything else a Go
+    // server such as Prometheus answers this, and closes.
+    let mut first = [0u8; 1];
+    if stream.peek(&mut first)? == 1 && first[0] != 22 {
+        // The request is read first: closing with it unread would reset the connection
+        // before the client reads the answer.
+        read_head(&mut stream)?;
+        stream.write_all(
+            b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n",
+        )?;
+        return stream.shutdown(std::net::Shutdown::Write);
+    }
     let connection = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
     let mut tls = rustls::StreamOwned::new(connection, stream);
-    let mut request = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-        let read = tls.read(&mut buffer)?;
-        if read == 0 {
-            return Ok(());
-        }
-        request.extend_from_slice(&buffer[..read]);
+    let request = read_head(&mut tls)?;
+    if request.is_empty() {
+        return Ok(());
     }
     let mut upstream = TcpStream::connect(backend)?;
     upstream.write_all(&request)?;
@@ -81,6 +88,21 @@ fn relay(
     tls.write_all(&answer)?;
     tls.conn.send_close_notify();
     tls.flush()
+}
+
+/// A request up to the blank line after its headers (the proxy only sends GETs); empty
+/// when the client went away first.
+fn read_head(stream: &mut impl Read) -> io::Result<Vec<u8>> {
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+        let read = stream.read(&mut buffer)?;
+        if read == 0 {
+            return Ok(Vec::new());
+        }
+        request.extend_from_slice(&buffer[..read]);
+    }
+    Ok(request)
 }
 
 fn server_config(dir: &Path) -> rustls::ServerConfig {
