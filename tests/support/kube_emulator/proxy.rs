@@ -51,13 +51,12 @@ pub fn route(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    Some(
-        admit(state, namespace, id).map(|(address, tls)| ProxyTarget {
-            address,
-            tls,
-            path_and_query: format!("/{tail}{query}"),
-        }),
-    )
+    let admitted = admit(state, namespace, id).map_err(|refusal| *refusal);
+    Some(admitted.map(|(address, tls)| ProxyTarget {
+        address,
+        tls,
+        path_and_query: format!("/{tail}{query}"),
+    }))
 }
 
 /// `[scheme:]name[:port]`, as the API server splits a service proxy's name.
@@ -76,24 +75,24 @@ fn admit(
     state: &State,
     namespace: &str,
     id: &str,
-) -> Result<(SocketAddr, bool), Response<ApiBody>> {
+) -> Result<(SocketAddr, bool), Box<Response<ApiBody>>> {
     if state.forbidden_namespaces.contains(namespace) {
-        return Err(status_response(
+        return Err(Box::new(status_response(
             403,
             "Forbidden",
             &format!(
                 "services \"{id}\" is forbidden: User \"{USER}\" cannot get resource \"services/proxy\" in API group \"\" in the namespace \"{namespace}\""
             ),
             Some(json!({"name": id, "kind": "services"})),
-        ));
+        )));
     }
     let Some((scheme, name, port)) = split_id(id) else {
-        return Err(status_response(
+        return Err(Box::new(status_response(
             400,
             "BadRequest",
             &format!("invalid service request \"{id}\""),
             None,
-        ));
+        )));
     };
     let services = RESOURCES
         .iter()
@@ -105,12 +104,12 @@ fn admit(
         name: name.to_owned(),
     };
     let Some(service) = state.objects.get(&key) else {
-        return Err(status_response(
+        return Err(Box::new(status_response(
             404,
             "NotFound",
             &format!("services \"{name}\" not found"),
             Some(json!({"name": name, "kind": "services"})),
-        ));
+        )));
     };
     let ports = service["spec"]["ports"]
         .as_array()
@@ -126,12 +125,12 @@ fn admit(
         .filter(|_| port_matches);
     match backend {
         Some(address) => Ok((*address, scheme == "https")),
-        None => Err(status_response(
+        None => Err(Box::new(status_response(
             503,
             "ServiceUnavailable",
             &format!("no endpoints available for service \"{name}\""),
             None,
-        )),
+        ))),
     }
 }
 
