@@ -66,6 +66,8 @@ pub struct State {
     pub screen_height: u16,
     /// One line of news for the status bar, e.g. a failed refresh.
     pub notice: Option<String>,
+    /// Namespaces the cluster refused to show (RBAC), sanitized.
+    pub inaccessible_namespaces: Vec<String>,
     /// Lines in the help overlay (it is built from the keymap), so scrolling stops at its end.
     pub help_lines: u16,
 }
@@ -100,6 +102,7 @@ impl State {
             screen_width: 0,
             screen_height: 0,
             notice: None,
+            inaccessible_namespaces: Vec::new(),
             help_lines: 0,
         }
     }
@@ -127,6 +130,16 @@ impl State {
     /// Seconds since the data on screen was taken.
     pub fn data_age_s(&self) -> Option<f64> {
         self.data_taken_at.map(|t| (self.now_unix_s - t).max(0.0))
+    }
+
+    /// Seconds since the inventory on screen was last known to match the cluster, while
+    /// the source says it is failing; `None` while the inventory is kept up to date.
+    pub fn inventory_age_s(&self) -> Option<f64> {
+        if !self.is_stale() {
+            return None;
+        }
+        let since = self.snapshot.as_ref()?.inventory_stale_since_unix_s?;
+        Some((self.now_unix_s - since).max(0.0))
     }
 
     pub fn visible_filter(&self) -> VisibleFilter {

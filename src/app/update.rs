@@ -90,10 +90,16 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
             }
         }
         Msg::Tick { now_unix_s } => {
-            // Redraw only when the age the status bar shows actually changes.
-            let before = state.data_age_s().map(format::age);
+            // Redraw only when an age the status bar shows actually changes.
+            let ages = |state: &State| {
+                (
+                    state.data_age_s().map(format::age),
+                    state.inventory_age_s().map(format::age),
+                )
+            };
+            let before = ages(state);
             state.now_unix_s = now_unix_s;
-            let after = state.data_age_s().map(format::age);
+            let after = ages(state);
             Outcome {
                 effects: Vec::new(),
                 redraw: before != after,
@@ -118,6 +124,12 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.window = snapshot.window;
     state.source_health = SourceHealth::Ok;
     state.notice = None;
+    state.inaccessible_namespaces = snapshot
+        .inventory
+        .inaccessible_namespaces
+        .iter()
+        .map(|n| sanitize(n))
+        .collect();
     let mut namespaces: BTreeSet<String> = snapshot
         .inventory
         .namespaces

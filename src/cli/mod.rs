@@ -44,7 +44,7 @@ pub struct LiveArgs {
     )]
     pub namespaces: Vec<String>,
     /// Prometheus (or Thanos, Mimir, VictoriaMetrics) URL, with any path prefix; or
-    /// kube:NAMESPACE/SERVICE:PORT to reach it through the Kubernetes API's service proxy
+    /// kube:NAMESPACE/[https:]SERVICE:PORT to reach it through the Kubernetes API's service proxy
     #[arg(long, global = true, value_name = "URL")]
     pub prometheus: Option<String>,
     /// Bearer token for Prometheus

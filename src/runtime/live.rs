@@ -38,7 +38,7 @@ impl LiveSources {
     pub async fn start(live: &LiveArgs, at_unix_s: Option<f64>) -> Result<Self> {
         let Some(prometheus) = &live.prometheus else {
             bail!(
-                "watching a live mesh needs --prometheus URL (or kube:NAMESPACE/SERVICE:PORT); \
+                "watching a live mesh needs --prometheus URL (or kube:NAMESPACE/[https:]SERVICE:PORT); \
                  to try meshtui without a cluster, run `meshtui demo`"
             );
         };

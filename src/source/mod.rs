@@ -21,6 +21,9 @@ pub struct MeshSnapshot {
     pub window: Duration,
     pub samples: Vec<TrafficSample>,
     pub inventory: Inventory,
+    /// When the inventory stopped being kept up to date (its source failing), in Unix
+    /// seconds; `None` while it is current, or when there is no inventory source.
+    pub inventory_stale_since_unix_s: Option<f64>,
 }
 
 /// How a source is doing; shown in the status bar.
@@ -62,6 +65,9 @@ pub type SourceTask = Pin<Box<dyn Future<Output = ()> + Send>>;
 pub struct InventoryState {
     pub inventory: Inventory,
     pub health: InventoryHealth,
+    /// While the watcher fails: since when (Unix seconds), that is, when the inventory was
+    /// last known to match the cluster. `None` while it is kept up to date.
+    pub stale_since_unix_s: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

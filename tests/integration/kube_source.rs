@@ -1,6 +1,7 @@
 //! The Kubernetes inventory source through the real `kube::Client`, over HTTP, against
 //! the API emulator seeded with Bookinfo: initial lists, watch changes, dropped and
-//! expired watches, RBAC, an API server going away and coming back.
+//! expired watches, RBAC, an API server going away, throttling or failing and coming
+//! back, and Istio releases that serve their configuration at other versions.
 
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -14,7 +15,9 @@ use meshtui::source::kube::{watch_inventory, InventorySettings};
 use meshtui::source::{InventoryFeed, InventoryHealth, InventoryState};
 use serde_json::json;
 
-use crate::support::kube_emulator::{bookinfo_objects, KubeEmulator};
+use crate::support::kube_emulator::{
+    bookinfo_objects, EmulatorOptions, Fault, IstioApis, KubeEmulator,
+};
 
 /// Only guards against a hang: every wait ends as soon as the feed shows what it waits for.
 const HANG_GUARD: Duration = Duration::from_secs(60);
@@ -317,6 +320,161 @@ async fn with_the_api_down_the_last_inventory_stays_and_health_recovers_when_it_
         has_pod(s, "after-the-outage")
     })
     .await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn when_the_api_server_throttles_or_fails_the_last_inventory_stays_and_health_recovers() {
+    let faults = [
+        // A list refused this way says 429; a watch only that its answer was no event.
+        (
+            Fault::TooManyRequests { retry_after_s: 1 },
+            "throttling requests",
+        ),
+        (
+            Fault::InternalError("etcdserver: request timed out".into()),
+            "the API server failed (500): etcdserver: request timed out",
+        ),
+    ];
+    for (fault, says) in faults {
+        let emulator = KubeEmulator::with_objects(bookinfo_objects()).await;
+        let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+        let synced = wait_for(&mut feed, "a synced inventory", is_ok).await;
+        assert_eq!(synced.stale_since_unix_s, None);
+
+        // Open watches carry on through a fault; the ones that start again meet it.
+        emulator.fail_requests(Some(fault));
+        emulator.drop_watches();
+        let failing = wait_for(
+            &mut feed,
+            says,
+            |s| matches!(&s.health, InventoryHealth::Failing(m) if m.contains(says)),
+        )
+        .await;
+        assert_eq!(failing.inventory, synced.inventory, "{says}");
+        assert!(failing.stale_since_unix_s.is_some(), "{says}");
+
+        emulator.fail_requests(None);
+        wait_for(&mut feed, "the source healthy again", |s| {
+            is_ok(s) && s.stale_since_unix_s.is_none()
+        })
+        .await;
+        emulator.create(extra_reviews_pod("after-the-fault"));
+        wait_for(&mut feed, "a pod created after the fault", |s| {
+            has_pod(s, "after-the-fault")
+        })
+        .await;
+        task.abort();
+    }
+}
+
+#[tokio::test]
+async fn access_taken_away_while_watching_marks_the_namespace_until_it_is_given_back() {
+    let emulator = KubeEmulator::with_objects(bookinfo_objects()).await;
+    let settings = InventorySettings {
+        namespaces: vec!["bookinfo".into(), "legacy".into()],
+        cluster: "Kubernetes".into(),
+    };
+    let (mut feed, task) = watch_inventory(emulator.client(), settings);
+    wait_for(&mut feed, "a synced inventory", is_ok).await;
+
+    // RBAC is checked when a watch starts, so the change shows at the next one.
+    emulator.forbid_namespace("legacy");
+    emulator.drop_watches();
+    let marked = wait_for(&mut feed, "legacy marked inaccessible", |s| {
+        s.inventory.inaccessible_namespaces == ["legacy"]
+    })
+    .await;
+    assert_eq!(marked.health, InventoryHealth::Ok);
+    assert!(
+        marked.inventory.workload("legacy", "sleep").is_some(),
+        "what was listed before stays"
+    );
+
+    // Access back, the watchers see it without any object changing.
+    emulator.allow_namespace("legacy");
+    let state = wait_for(&mut feed, "legacy accessible again", |s| {
+        s.inventory.inaccessible_namespaces.is_empty()
+    })
+    .await;
+    assert!(state.inventory.workload("legacy", "sleep").is_some());
+    task.abort();
+}
+
+/// Bookinfo as a cluster with Istio before 1.22 holds it: Istio's objects at `v1beta1`.
+fn bookinfo_at_v1beta1() -> Vec<serde_json::Value> {
+    bookinfo_objects()
+        .into_iter()
+        .map(|mut object| {
+            let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
+            if let Some(group) = api_version.strip_suffix("/v1") {
+                if group.ends_with(".istio.io") {
+                    object["apiVersion"] = json!(format!("{group}/v1beta1"));
+                }
+            }
+            object
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn istio_before_1_22_is_read_at_v1beta1_and_keeps_updating() {
+    let options = EmulatorOptions {
+        istio: IstioApis::Before1_22,
+        ..EmulatorOptions::default()
+    };
+    let emulator = KubeEmulator::with_options_and_objects(options, bookinfo_at_v1beta1()).await;
+    let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+    let state = wait_for(&mut feed, "Istio's configuration listed", |s| {
+        is_ok(s) && !s.inventory.istio_config.is_empty()
+    })
+    .await;
+    let inventory = &state.inventory;
+    for kind in [
+        IstioKind::VirtualService,
+        IstioKind::DestinationRule,
+        IstioKind::Gateway,
+        IstioKind::ServiceEntry,
+        IstioKind::PeerAuthentication,
+    ] {
+        assert_eq!(inventory.istio_config_of(kind).count(), 1, "{kind:?}");
+    }
+    assert!(inventory.service_by_host("httpbin.org").unwrap().external);
+
+    emulator.create(json!({
+        "apiVersion": "networking.istio.io/v1beta1", "kind": "VirtualService",
+        "metadata": {"name": "ratings", "namespace": "bookinfo"},
+        "spec": {"hosts": ["ratings"], "http": [{"route": [{"destination": {"host": "ratings"}}]}]}
+    }));
+    wait_for(&mut feed, "the new VirtualService", |s| {
+        s.inventory
+            .istio_config_of(IstioKind::VirtualService)
+            .any(|c| c.name == "ratings")
+    })
+    .await;
+    task.abort();
+}
+
+#[tokio::test]
+async fn without_istio_installed_the_inventory_is_complete_and_healthy() {
+    let options = EmulatorOptions {
+        istio: IstioApis::NotInstalled,
+        ..EmulatorOptions::default()
+    };
+    let objects = bookinfo_objects().into_iter().filter(|o| {
+        !o["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(".istio.io")
+    });
+    let emulator = KubeEmulator::with_options_and_objects(options, objects).await;
+    let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+    let state = wait_for(&mut feed, "a synced inventory", is_ok).await;
+    assert!(state.inventory.istio_config.is_empty());
+    assert!(state
+        .inventory
+        .workload("bookinfo", "productpage-v1")
+        .is_some());
     task.abort();
 }
 

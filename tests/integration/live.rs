@@ -99,24 +99,11 @@ fn a_live_session_without_prometheus_says_what_it_needs() {
     );
 }
 
-fn write_kubeconfig(server: &str) -> std::path::PathBuf {
-    let dir = unique_dir("kubeconfig");
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("config");
-    let text = format!(
-        "apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {server}\n\
-         contexts:\n- name: emulator\n  context:\n    cluster: emulator\n    user: tester\n\
-         current-context: emulator\nusers:\n- name: tester\n  user:\n    token: test-token\n"
-    );
-    std::fs::write(&file, text).unwrap();
-    file
-}
-
 #[test]
 fn meshtui_graph_joins_what_the_api_server_lets_the_user_read() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let emulator = runtime.block_on(KubeEmulator::with_objects(bookinfo_objects()));
-    let kubeconfig = write_kubeconfig(&emulator.url());
+    let kubeconfig = emulator.write_kubeconfig(&unique_dir("kubeconfig"));
     let prometheus = RealPrometheus::start_with_bookinfo();
     let url = prometheus.url();
     let time = FIXTURE_END_UNIX_S.to_string();

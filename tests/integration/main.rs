@@ -8,6 +8,8 @@ mod cli;
 mod exporter;
 mod kiali_conformance;
 mod kube_source;
+mod kube_tui;
+mod kube_wire;
 mod live;
 mod navigation;
 mod prometheus_source;

@@ -669,3 +669,40 @@ fn prometheus_behind_the_kubernetes_service_proxy_is_queried_through_the_api_ser
         );
     });
 }
+
+#[test]
+fn an_https_prometheus_is_reached_through_the_api_servers_proxy_when_named_https() {
+    use crate::support::kube_emulator::{bookinfo_objects, service, KubeEmulator};
+    use crate::support::tls::TlsFront;
+    runtime().block_on(async {
+        let fake = FakePrometheus::start(QUERY_PATH, Behaviour::Answer).await;
+        let front = TlsFront::start(fake.address);
+        let emulator = KubeEmulator::with_objects(bookinfo_objects()).await;
+        let mut prometheus = service("istio-system", "prometheus", 9090);
+        prometheus["spec"]["ports"][0]["name"] = serde_json::json!("https-web");
+        emulator.create(prometheus);
+        emulator.route_service("istio-system", "prometheus", front.address);
+        let client_for = |endpoint: &str| {
+            let settings = PrometheusSettings::new(endpoint.parse().unwrap());
+            PrometheusClient::new(&settings, Some(emulator.client())).unwrap()
+        };
+
+        let secure = client_for("kube:istio-system/https:prometheus:https-web");
+        let snapshot = fetch_snapshot(&secure, &replay(&["bookinfo"]), Inventory::default())
+            .await
+            .unwrap();
+        assert_fake_snapshot(&snapshot);
+        assert_eq!(fake.requests().len(), 4, "every query went through TLS");
+
+        // Without the scheme the API server speaks plain HTTP to it, which it refuses.
+        let plain = client_for("kube:istio-system/prometheus:https-web");
+        let error = fetch_snapshot(&plain, &replay(&[]), Inventory::default())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("put https: before its name"),
+            "the error says what to change: {error}"
+        );
+    });
+}

@@ -194,3 +194,60 @@ fn every_built_in_key_description_fits_the_help_overlay() {
         }
     }
 }
+
+#[test]
+fn a_failing_inventory_shows_its_age_and_the_namespaces_the_cluster_refused() {
+    use meshtui::source::{SourceEvent, SourceHealth};
+    let mut state = demo_state(120, 40);
+    let config = config("dark", ColorChoice::TrueColor);
+    let mut snapshot = state.snapshot.clone().unwrap();
+    let taken_at = snapshot.taken_at_unix_s;
+    snapshot.inventory_stale_since_unix_s = Some(taken_at - 42.0);
+    snapshot.inventory.inaccessible_namespaces = vec!["legacy\u{1b}[2J".into()];
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Status(SourceHealth::Failing(
+            "Kubernetes: pods: cannot reach the API server".into(),
+        ))),
+    );
+    let buffer = render(&state, &config);
+    let screen = text(&buffer);
+    let status = screen.lines().last().unwrap();
+    assert!(status.contains("updated 0s ago"), "{status}");
+    assert!(status.contains("inventory 42s old"), "{status}");
+    assert!(status.contains("no access: legacy "), "{status}");
+    assert!(screen.contains("cannot reach the API server"), "{screen}");
+    let column = status.find("inventory").unwrap();
+    let column = status[..column].chars().count() as u16;
+    assert_eq!(
+        buffer[(column, state.screen_height - 1)].fg,
+        config.theme.style(Slot::Danger).fg.unwrap(),
+        "the inventory's age is shown as a danger"
+    );
+
+    // The age goes on counting with the clock.
+    update(
+        &mut state,
+        Msg::Tick {
+            now_unix_s: taken_at + 60.0,
+        },
+    );
+    let status = text(&render(&state, &config));
+    assert!(
+        status.lines().last().unwrap().contains("inventory 1m old"),
+        "{status}"
+    );
+
+    // The next snapshot with a current inventory and a healthy source clears both.
+    let mut snapshot = state.snapshot.clone().unwrap();
+    snapshot.inventory_stale_since_unix_s = None;
+    snapshot.inventory.inaccessible_namespaces.clear();
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+    let status = text(&render(&state, &config));
+    let status = status.lines().last().unwrap();
+    assert!(
+        !status.contains("inventory") && !status.contains("no access"),
+        "{status}"
+    );
+}

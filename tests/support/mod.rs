@@ -4,4 +4,5 @@ pub mod demo;
 pub mod fake_prometheus;
 pub mod kube_emulator;
 pub mod prometheus;
+pub mod tls;
 pub mod tmux;

@@ -289,6 +289,7 @@ impl DemoMesh {
             window: self.window,
             samples,
             inventory: self.inventory.clone(),
+            inventory_stale_since_unix_s: None,
         }
     }
 }

@@ -18,8 +18,12 @@ pub const ISTIO_KINDS: [IstioKind; 6] = [
     IstioKind::WorkloadEntry,
 ];
 
-/// Where the API serves a kind: the `v1` versions, served from Istio 1.22 on.
-pub fn api_resource(kind: IstioKind) -> ApiResource {
+/// The versions a kind is looked for at, in order: `v1` from Istio 1.22 on, `v1beta1`
+/// before (every Istio kind watched here is served there since Istio 1.12).
+pub const ISTIO_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
+
+/// Where the API serves a kind at `version`.
+pub fn api_resource(kind: IstioKind, version: &str) -> ApiResource {
     let (group, name, plural) = match kind {
         IstioKind::VirtualService => ("networking.istio.io", "VirtualService", "virtualservices"),
         IstioKind::DestinationRule => {
@@ -36,8 +40,8 @@ pub fn api_resource(kind: IstioKind) -> ApiResource {
     };
     ApiResource {
         group: group.to_owned(),
-        version: "v1".to_owned(),
-        api_version: format!("{group}/v1"),
+        version: version.to_owned(),
+        api_version: format!("{group}/{version}"),
         kind: name.to_owned(),
         plural: plural.to_owned(),
     }

@@ -6,12 +6,12 @@ use std::fmt::Debug;
 use std::future::poll_fn;
 use std::hash::Hash;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::NamespaceResourceScope;
 use kube::api::Api;
-use kube::runtime::reflector::{self, store::Writer, Store};
+use kube::runtime::reflector::{store::Writer, Store};
 use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
 use kube::{Resource, ResourceExt};
@@ -21,7 +21,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{sleep_until, Instant};
 
 use super::assemble::{Scope, Stores};
-use super::istio::{api_resource, ISTIO_KINDS};
+use super::istio::{api_resource, ISTIO_KINDS, ISTIO_VERSIONS};
 use super::status::{ObjectKind, Outcome, Statuses, WatcherId};
 use crate::mesh::sanitize::sanitize;
 use crate::source::{InventoryFeed, InventoryHealth, InventoryState};
@@ -41,6 +41,10 @@ const COALESCE: Duration = Duration::from_millis(200);
 /// While a watcher fails, how often to ask the API server whether it answers again.
 const PROBE_FIRST_DELAY: Duration = Duration::from_millis(500);
 const PROBE_MAX_DELAY: Duration = Duration::from_secs(10);
+/// After the API server refused a watch with 403, how long before listing again (the
+/// list says when access is back; a refused watch that later succeeds says nothing).
+const RELIST_FIRST_DELAY: Duration = Duration::from_secs(1);
+const RELIST_MAX_DELAY: Duration = Duration::from_secs(30);
 /// Holds a full copy of the object: the inventory never reads it.
 const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
@@ -93,6 +97,7 @@ async fn run(
         feed,
         reports,
         probe_reports: reports_tx,
+        stale_since_unix_s: None,
     };
     publisher.run().await;
     // Dropping the set aborts every watcher.
@@ -111,7 +116,7 @@ impl Watchers {
     fn start_all(&mut self, namespaces: &[String]) {
         // Namespaces are cluster-wide objects: one watcher either way.
         let api = Api::<Namespace>::all(self.client.clone());
-        let store = self.start(api, Writer::default(), ObjectKind::Namespace, None);
+        let store = self.start(vec![api], Writer::default(), ObjectKind::Namespace, None);
         self.stores.namespaces.push(store);
 
         let scopes: Vec<Option<&str>> = if namespaces.is_empty() {
@@ -131,13 +136,19 @@ impl Watchers {
             let store = self.start_typed(ObjectKind::Pod, scope);
             self.stores.pods.push(store);
             for kind in ISTIO_KINDS {
-                let resource = api_resource(kind);
-                let api = match scope {
-                    Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
-                    None => Api::all_with(self.client.clone(), &resource),
-                };
-                let writer = Writer::new(resource);
-                let store = self.start(api, writer, ObjectKind::Istio(kind), scope);
+                // One writer whichever version answers: its key is the `v1` resource.
+                let writer = Writer::new(api_resource(kind, ISTIO_VERSIONS[0]));
+                let apis = ISTIO_VERSIONS
+                    .iter()
+                    .map(|version| {
+                        let resource = api_resource(kind, version);
+                        match scope {
+                            Some(ns) => Api::namespaced_with(self.client.clone(), ns, &resource),
+                            None => Api::all_with(self.client.clone(), &resource),
+                        }
+                    })
+                    .collect();
+                let store = self.start(apis, writer, ObjectKind::Istio(kind), scope);
                 self.stores.istio.push((kind, store));
             }
         }
@@ -153,12 +164,13 @@ impl Watchers {
             Some(ns) => Api::namespaced(self.client.clone(), ns),
             None => Api::all(self.client.clone()),
         };
-        self.start(api, Writer::default(), kind, scope)
+        self.start(vec![api], Writer::default(), kind, scope)
     }
 
+    /// `apis`: where the kind may be served, tried in order until one is.
     fn start<K>(
         &mut self,
-        api: Api<K>,
+        apis: Vec<Api<K>>,
         writer: Writer<K>,
         kind: ObjectKind,
         scope: Option<&str>,
@@ -174,7 +186,7 @@ impl Watchers {
         let store = writer.as_reader();
         self.ids.push(id.clone());
         self.tasks
-            .spawn(reflect(api, writer, id, self.reports.clone()));
+            .spawn(reflect(apis, writer, id, self.reports.clone()));
         store
     }
 }
@@ -186,35 +198,87 @@ pub fn strip_bookkeeping<K: ResourceExt>(object: &mut K) {
     object.annotations_mut().remove(LAST_APPLIED);
 }
 
-/// Runs one reflector until the publisher is gone, reporting what its watcher saw.
+/// Runs one watcher into `writer` until the publisher is gone, reporting what it saw.
+/// Two failures need more than the watcher's own retries: a kind not served at the first
+/// place in `apis` is looked for at the next; and a watch refused with 403 (access taken
+/// away while watching) starts over with a list, since a later watch that succeeds would
+/// not say that access is back.
 async fn reflect<K>(
-    api: Api<K>,
-    writer: Writer<K>,
+    apis: Vec<Api<K>>,
+    mut writer: Writer<K>,
     id: WatcherId,
     reports: mpsc::UnboundedSender<Report>,
 ) where
     K: Resource + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
     K::DynamicType: Eq + Hash + Clone + Send + Sync,
 {
-    let events = watcher::watcher(api, watcher::Config::default())
-        .modify(strip_bookkeeping)
-        .default_backoff();
-    let stream = reflector::reflector(writer, events);
-    let mut stream = std::pin::pin!(stream);
-    while let Some(item) = next(&mut stream).await {
-        let outcome = match item {
-            Ok(Event::InitDone) => Outcome::Synced,
-            Ok(Event::Apply(_) | Event::Delete(_)) => Outcome::Changed,
-            Ok(Event::Init | Event::InitApply(_)) => continue,
-            Err(error) => match outcome_of(&error) {
-                Some(outcome) => outcome,
-                None => continue,
-            },
+    let mut place = 0;
+    let mut relist_delay = RELIST_FIRST_DELAY;
+    while let Some(api) = apis.get(place) {
+        let events = watcher::watcher(api.clone(), watcher::Config::default())
+            .modify(strip_bookkeeping)
+            .default_backoff();
+        let mut stream = std::pin::pin!(events);
+        let restart = loop {
+            let Some(item) = next(&mut stream).await else {
+                return;
+            };
+            let outcome = match item {
+                Ok(event) => {
+                    writer.apply_watcher_event(&event);
+                    match event {
+                        Event::InitDone => Outcome::Synced,
+                        Event::Apply(_) | Event::Delete(_) => {
+                            relist_delay = RELIST_FIRST_DELAY;
+                            Outcome::Changed
+                        }
+                        Event::Init | Event::InitApply(_) => continue,
+                    }
+                }
+                Err(error) => match outcome_of(&error) {
+                    Some(Outcome::NotServed) if place + 1 < apis.len() => break Restart::NextPlace,
+                    Some(Outcome::Forbidden) if refused_watch(&error) => {
+                        if reports
+                            .send(Report::Watcher(id.clone(), Outcome::Forbidden))
+                            .is_err()
+                        {
+                            return;
+                        }
+                        break Restart::Relist;
+                    }
+                    Some(outcome) => outcome,
+                    None => continue,
+                },
+            };
+            if reports.send(Report::Watcher(id.clone(), outcome)).is_err() {
+                return;
+            }
         };
-        if reports.send(Report::Watcher(id.clone(), outcome)).is_err() {
-            break;
+        match restart {
+            Restart::NextPlace => place += 1,
+            Restart::Relist => {
+                tokio::time::sleep(relist_delay).await;
+                relist_delay = (relist_delay * 2).min(RELIST_MAX_DELAY);
+            }
         }
     }
+}
+
+enum Restart {
+    /// The kind is not served here: look at the next place.
+    NextPlace,
+    /// Start again with a list, after a pause.
+    Relist,
+}
+
+/// Whether the error is a watch (not a list) the API server refused.
+fn refused_watch(error: &watcher::Error) -> bool {
+    matches!(
+        error,
+        watcher::Error::WatchStartFailed(_)
+            | watcher::Error::WatchFailed(_)
+            | watcher::Error::WatchError(_)
+    )
 }
 
 /// The next item of a stream. kube's `WatchStreamExt` extends `Stream`, which lets this
@@ -238,9 +302,18 @@ fn outcome_of(error: &watcher::Error) -> Option<Outcome> {
             ))
         }
     };
-    match client_error {
-        kube::Error::Api(response) => outcome_of_status(response.code, &response.message),
-        other => Some(Outcome::Failed(sanitize(&describe(other)))),
+    match (error, client_error) {
+        (_, kube::Error::Api(response)) => outcome_of_status(response.code, &response.message),
+        // kube reads a watch's answer as events whatever its status, so a refusal that is
+        // not a JSON Status (priority and fairness answers 429 in plain text) shows up
+        // as a line that is not an event.
+        (watcher::Error::WatchFailed(_), kube::Error::SerdeError(detail)) => {
+            Some(Outcome::Failed(format!(
+                "the API server answered a watch with something other than events (it may be throttling requests): {}; retrying",
+                sanitize(&detail.to_string())
+            )))
+        }
+        (_, other) => Some(Outcome::Failed(sanitize(&describe(other)))),
     }
 }
 
@@ -252,6 +325,14 @@ fn outcome_of_status(code: u16, message: &str) -> Option<Outcome> {
         404 => Some(Outcome::NotServed),
         401 => Some(Outcome::Failed(format!(
             "unauthorized (credentials expired or rejected): {}",
+            sanitize(message)
+        ))),
+        // Priority and fairness answers in plain text, which says no more than the code.
+        429 => Some(Outcome::Failed(
+            "the API server is throttling requests (429 Too Many Requests); retrying".into(),
+        )),
+        500..=599 => Some(Outcome::Failed(format!(
+            "the API server failed ({code}): {}; retrying",
             sanitize(message)
         ))),
         _ => Some(Outcome::Failed(format!("{code}: {}", sanitize(message)))),
@@ -278,6 +359,13 @@ fn describe(error: &kube::Error) -> String {
     }
 }
 
+fn now_unix_s() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
 struct Publisher {
     client: kube::Client,
     settings: InventorySettings,
@@ -286,6 +374,8 @@ struct Publisher {
     feed: watch::Sender<InventoryState>,
     reports: mpsc::UnboundedReceiver<Report>,
     probe_reports: mpsc::UnboundedSender<Report>,
+    /// Since when the inventory has been failing, and so not kept up to date.
+    stale_since_unix_s: Option<f64>,
 }
 
 impl Publisher {
@@ -335,14 +425,20 @@ impl Publisher {
         }
     }
 
-    fn publish(&self) {
+    fn publish(&mut self) {
         let scope = Scope {
             cluster: &self.settings.cluster,
             namespaces: &self.settings.namespaces,
         };
+        let health = self.statuses.health(self.settings.namespaces.is_empty());
+        self.stale_since_unix_s = match health {
+            InventoryHealth::Failing(_) => Some(self.stale_since_unix_s.unwrap_or_else(now_unix_s)),
+            _ => None,
+        };
         let state = InventoryState {
             inventory: self.stores.inventory(&scope, &self.statuses),
-            health: self.statuses.health(self.settings.namespaces.is_empty()),
+            health,
+            stale_since_unix_s: self.stale_since_unix_s,
         };
         self.feed.send_if_modified(|current| {
             let changed = *current != state;

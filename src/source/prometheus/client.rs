@@ -22,12 +22,15 @@ pub enum Endpoint {
     /// queries `https://mimir/prometheus/api/v1/query`.
     Direct(Url),
     /// A Service reached through the Kubernetes API server's proxy:
-    /// `/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/api/v1/query`.
+    /// `/api/v1/namespaces/{namespace}/services/[https:]{service}:{port}/proxy/api/v1/query`.
     KubeProxy {
         namespace: String,
         service: String,
         /// A port number or a port name of the Service.
         port: String,
+        /// The API server speaks HTTPS to the Service (`https:` before its name); it does
+        /// not check the Service's certificate.
+        https: bool,
     },
 }
 
@@ -47,7 +50,11 @@ impl fmt::Display for Endpoint {
                 namespace,
                 service,
                 port,
-            } => write!(f, "kube:{namespace}/{service}:{port}"),
+                https,
+            } => {
+                let scheme = if *https { "https:" } else { "" };
+                write!(f, "kube:{namespace}/{scheme}{service}:{port}")
+            }
         }
     }
 }
@@ -55,11 +62,17 @@ impl fmt::Display for Endpoint {
 impl FromStr for Endpoint {
     type Err = PrometheusError;
 
-    /// `http(s)://host[:port][/prefix]` or `kube:namespace/service:port`.
+    /// `http(s)://host[:port][/prefix]` or `kube:namespace/[http:|https:]service:port`.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let bad = || PrometheusError::BadEndpoint(text.to_owned());
         if let Some(rest) = text.strip_prefix("kube:") {
             let (namespace, service_port) = rest.split_once('/').ok_or_else(bad)?;
+            // The API server's own syntax for a service proxy: [scheme:]name:port.
+            let (https, service_port) = match service_port.split_once(':') {
+                Some(("https", rest)) => (true, rest),
+                Some(("http", rest)) => (false, rest),
+                _ => (false, service_port),
+            };
             let (service, port) = service_port.split_once(':').ok_or_else(bad)?;
             // Each part becomes a path segment of an API server URL: allow nothing that
             // could leave that segment.
@@ -76,6 +89,7 @@ impl FromStr for Endpoint {
                 namespace: namespace.into(),
                 service: service.into(),
                 port: port.into(),
+                https,
             });
         }
         let url = Url::parse(text).map_err(|_| bad())?;
@@ -144,8 +158,15 @@ impl PrometheusSettings {
 
 #[derive(Clone)]
 enum Transport {
-    Http { client: reqwest::Client, base: Url },
-    Kube { client: kube::Client, path: String },
+    Http {
+        client: reqwest::Client,
+        base: Url,
+    },
+    Kube {
+        client: kube::Client,
+        path: String,
+        https: bool,
+    },
 }
 
 /// Sends instant queries; cheap to clone (the connections are shared).
@@ -185,6 +206,7 @@ impl PrometheusClient {
                 namespace,
                 service,
                 port,
+                https,
             } => {
                 if settings.auth != Auth::None {
                     // The API server reads the Authorization header as the user's own
@@ -196,11 +218,13 @@ impl PrometheusClient {
                 let client = kube.ok_or_else(|| PrometheusError::NoKubeClient {
                     endpoint: name.clone(),
                 })?;
+                let scheme = if *https { "https:" } else { "" };
                 Transport::Kube {
                     client,
                     path: format!(
-                        "/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy/api/v1/query"
+                        "/api/v1/namespaces/{namespace}/services/{scheme}{service}:{port}/proxy/api/v1/query"
                     ),
+                    https: *https,
                 }
             }
         };
@@ -267,7 +291,11 @@ impl PrometheusClient {
                     Err(self.status_error(status, &body))
                 }
             }
-            Transport::Kube { client, path } => {
+            Transport::Kube {
+                client,
+                path,
+                https,
+            } => {
                 let mut request = hyper::http::Request::get(format!("{path}?{query}"));
                 for (name, value) in &self.headers {
                     request = request.header(name, value);
@@ -277,6 +305,15 @@ impl PrometheusClient {
                     .map_err(|e| PrometheusError::ClientSetup(e.to_string()))?;
                 match client.request_text(request).await {
                     Ok(text) => Ok(text.into_bytes()),
+                    // What a Go server with TLS answers to plain HTTP, passed on by the proxy.
+                    Err(kube::Error::Api(answer))
+                        if !https && answer.message.contains("HTTP request to an HTTPS server") =>
+                    {
+                        Err(PrometheusError::KubeProxy {
+                            endpoint: self.name.clone(),
+                            reason: "the Service serves HTTPS; put https: before its name, as in kube:NAMESPACE/https:SERVICE:PORT".into(),
+                        })
+                    }
                     Err(kube::Error::Api(answer)) => {
                         Err(self.status_error(answer.code, answer.message.as_bytes()))
                     }
@@ -454,10 +491,29 @@ mod tests {
             Endpoint::KubeProxy {
                 namespace: "istio-system".into(),
                 service: "prometheus".into(),
-                port: "9090".into()
+                port: "9090".into(),
+                https: false
             }
         );
         assert_eq!(proxy.to_string(), "kube:istio-system/prometheus:9090");
+        let secure: Endpoint = "kube:istio-system/https:prometheus:https-web"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            secure,
+            Endpoint::KubeProxy {
+                namespace: "istio-system".into(),
+                service: "prometheus".into(),
+                port: "https-web".into(),
+                https: true
+            }
+        );
+        assert_eq!(
+            secure.to_string(),
+            "kube:istio-system/https:prometheus:https-web"
+        );
+        let plain: Endpoint = "kube:monitoring/http:prometheus:9090".parse().unwrap();
+        assert_eq!(plain.to_string(), "kube:monitoring/prometheus:9090");
     }
 
     #[test]
@@ -469,6 +525,8 @@ mod tests {
             "kube:istio-system/prometheus",
             "kube:istio-system/../x:9090",
             "kube:/prometheus:9090",
+            "kube:istio-system/ftp:prometheus:9090",
+            "kube:istio-system/https:prometheus",
         ] {
             let error = bad.parse::<Endpoint>().unwrap_err();
             assert!(matches!(error, PrometheusError::BadEndpoint(_)), "{bad}");

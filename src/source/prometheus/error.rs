@@ -47,7 +47,7 @@ pub enum PrometheusError {
     Plan(#[from] PlanError),
     #[error("the time window must be between 1 minute and 1 day, got {}", seconds(*.0))]
     Window(Duration),
-    #[error("{0:?} is not a Prometheus address: expected http(s)://host[:port][/prefix] or kube:namespace/service:port")]
+    #[error("{0:?} is not a Prometheus address: expected http(s)://host[:port][/prefix] or kube:namespace/[https:]service:port")]
     BadEndpoint(String),
     #[error("reading the CA file {}: {reason}", path.display())]
     CaFile { path: PathBuf, reason: String },

@@ -68,6 +68,7 @@ pub async fn fetch_snapshot(
         window: refresh.window,
         samples,
         inventory,
+        inventory_stale_since_unix_s: None,
     })
 }
 

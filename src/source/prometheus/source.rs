@@ -140,14 +140,19 @@ impl Latest {
         let mut samples = Vec::with_capacity(rates.samples.len() + self.latency.len());
         samples.extend(rates.samples.iter().cloned());
         samples.extend(self.latency.iter().cloned());
+        let (current, inventory_stale_since_unix_s) = inventory
+            .as_ref()
+            .map(|feed| {
+                let state = feed.borrow();
+                (state.inventory.clone(), state.stale_since_unix_s)
+            })
+            .unwrap_or_default();
         Some(MeshSnapshot {
             taken_at_unix_s: rates.time_unix_s,
             window,
             samples,
-            inventory: inventory
-                .as_ref()
-                .map(|feed| feed.borrow().inventory.clone())
-                .unwrap_or_default(),
+            inventory: current,
+            inventory_stale_since_unix_s,
         })
     }
 }

@@ -132,6 +132,21 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             muted
         },
     ));
+    if let Some(age) = state.inventory_age_s() {
+        spans.push(Span::styled(
+            format!("{dot} inventory {} old ", format::age(age)),
+            theme.style(Slot::Danger),
+        ));
+    }
+    if !state.inaccessible_namespaces.is_empty() {
+        spans.push(Span::styled(
+            format!(
+                "{dot} no access: {} ",
+                short_list(&state.inaccessible_namespaces)
+            ),
+            theme.style(Slot::Danger),
+        ));
+    }
     if state.paused {
         spans.push(Span::styled(
             format!("{dot} PAUSED "),
@@ -208,6 +223,21 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             .alignment(Alignment::Right);
         frame.render_widget(hint_line, area);
     }
+}
+
+/// The first few names, and how many more: the status bar has one line for everything.
+fn short_list(names: &[String]) -> String {
+    const SHOWN: usize = 2;
+    let mut text = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" +{}", names.len() - SHOWN));
+    }
+    text
 }
 
 /// A problem with the data source, on a line of its own above the status bar so that it

@@ -1,16 +1,21 @@
 //! A Kubernetes API server in memory for the kube source's tests: the real REST wire
-//! format (lists with resourceVersion and pagination, single GETs, chunked watch streams
-//! with bookmarks, `Status` errors 401/403/404/410) over HTTP on 127.0.0.1, so the real
-//! `kube::Client` talks to it unchanged; and hooks to change objects and inject faults.
+//! format (discovery, lists with resourceVersion and pagination, single GETs, chunked
+//! watch streams with periodic bookmarks, `Status` errors 401/403/404/410/500, throttling
+//! 429s, the service proxy) over HTTP on 127.0.0.1, so the real `kube::Client` talks to
+//! it unchanged; and hooks to change objects and inject faults.
 
 mod bookinfo;
+mod discovery;
+mod proxy;
 mod resources;
 mod server;
 mod store;
 mod wire;
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -18,34 +23,83 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use bookinfo::bookinfo_objects;
+pub use bookinfo::{bookinfo_objects, service};
+pub use resources::IstioApis;
 use store::State;
+
+/// How every request fails while a fault is set, as a real API server fails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// API Priority and Fairness turns the request away: 429, `Retry-After`.
+    TooManyRequests { retry_after_s: u32 },
+    /// The storage behind the server fails: 500 with this message (e.g.
+    /// "etcdserver: request timed out").
+    InternalError(String),
+}
+
+/// What kind of cluster the emulator is.
+#[derive(Debug, Clone)]
+pub struct EmulatorOptions {
+    pub istio: IstioApis,
+    /// How often watches that allow bookmarks get one. The API server sends them about
+    /// once a minute.
+    pub bookmark_interval: Duration,
+}
+
+impl Default for EmulatorOptions {
+    fn default() -> Self {
+        EmulatorOptions {
+            istio: IstioApis::default(),
+            bookmark_interval: Duration::from_secs(60),
+        }
+    }
+}
 
 pub struct KubeEmulator {
     state: Arc<Mutex<State>>,
     address: SocketAddr,
     server: Mutex<Option<JoinHandle<()>>>,
+    bookmarks: JoinHandle<()>,
 }
 
 impl KubeEmulator {
     /// Starts an empty API server on a free loopback port.
     pub async fn start() -> Self {
+        Self::start_with(EmulatorOptions::default()).await
+    }
+
+    pub async fn start_with(options: EmulatorOptions) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("binding the emulator to a loopback port");
         let address = listener.local_addr().expect("the emulator's address");
-        let state = Arc::new(Mutex::new(State::default()));
+        let mut state = State::default();
+        state.istio = options.istio;
+        state.address = address.to_string();
+        let state = Arc::new(Mutex::new(state));
         let server = tokio::spawn(serve(listener, Arc::clone(&state)));
+        let bookmarks = tokio::spawn(send_bookmarks(
+            Arc::clone(&state),
+            options.bookmark_interval,
+        ));
         KubeEmulator {
             state,
             address,
             server: Mutex::new(Some(server)),
+            bookmarks,
         }
     }
 
     /// Starts the API server holding `objects`.
     pub async fn with_objects(objects: impl IntoIterator<Item = Value>) -> Self {
-        let emulator = Self::start().await;
+        Self::with_options_and_objects(EmulatorOptions::default(), objects).await
+    }
+
+    pub async fn with_options_and_objects(
+        options: EmulatorOptions,
+        objects: impl IntoIterator<Item = Value>,
+    ) -> Self {
+        let emulator = Self::start_with(options).await;
         for object in objects {
             emulator.create(object);
         }
@@ -60,6 +114,21 @@ impl KubeEmulator {
     pub fn client(&self) -> kube::Client {
         let url = self.url().parse().expect("the emulator's URL");
         kube::Client::try_from(kube::Config::new(url)).expect("a kube client for the emulator")
+    }
+
+    /// A kubeconfig in `dir` whose current context points at the emulator with a token,
+    /// for the meshtui binary.
+    pub fn write_kubeconfig(&self, dir: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).expect("creating the kubeconfig's directory");
+        let file = dir.join("config");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: emulator\n  cluster:\n    server: {}\n\
+             contexts:\n- name: emulator\n  context:\n    cluster: emulator\n    user: tester\n\
+             current-context: emulator\nusers:\n- name: tester\n  user:\n    token: test-token\n",
+            self.url()
+        );
+        std::fs::write(&file, text).expect("writing the kubeconfig");
+        file
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -148,6 +217,24 @@ impl KubeEmulator {
         self.state().reject_credentials = reject;
     }
 
+    /// Until called with `None`, every new request (discovery and `/version` included)
+    /// fails this way; open watches carry on.
+    pub fn fail_requests(&self, fault: Option<Fault>) {
+        self.state().fault = fault;
+    }
+
+    /// The address the service proxy reaches Service `namespace/name` at (its endpoint,
+    /// on whichever of its ports is asked for). The Service must exist too.
+    pub fn route_service(&self, namespace: &str, name: &str, backend: SocketAddr) {
+        assert!(
+            backend.ip().is_loopback(),
+            "backends are loopback addresses"
+        );
+        self.state()
+            .service_backends
+            .insert((namespace.to_owned(), name.to_owned()), backend);
+    }
+
     /// Takes the API server down: the port refuses connections and open connections,
     /// watch streams included, are cut.
     pub fn go_down(&self) {
@@ -169,7 +256,19 @@ impl KubeEmulator {
 
 impl Drop for KubeEmulator {
     fn drop(&mut self) {
+        self.bookmarks.abort();
         self.go_down();
+    }
+}
+
+/// A BOOKMARK to every watch that allows them, every `interval`, as the API server's
+/// watch cache sends them.
+async fn send_bookmarks(state: Arc<Mutex<State>>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        state.lock().unwrap_or_else(|p| p.into_inner()).bookmark();
     }
 }
 
@@ -185,8 +284,11 @@ async fn serve(listener: TcpListener, state: Arc<Mutex<State>>) {
         let state = Arc::clone(&state);
         connections.spawn(async move {
             let service = service_fn(move |request| {
-                let response = server::handle(request, &state);
-                async move { Ok::<_, std::convert::Infallible>(response) }
+                let state = Arc::clone(&state);
+                async move {
+                    let response = server::handle(request, state).await;
+                    Ok::<_, std::convert::Infallible>(response)
+                }
             });
             // A client hanging up mid-stream is normal for watches.
             let _ = hyper::server::conn::http1::Builder::new()

@@ -1,8 +1,8 @@
-//! Requests to the emulator: URL routing, RBAC and credential checks, list with
-//! pagination, get, and watch streams.
+//! Requests to the emulator: credential checks and injected faults, discovery, URL
+//! routing and RBAC, list with pagination, get, watch streams, and the service proxy.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use hyper::body::Incoming;
@@ -10,24 +10,30 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::discovery;
+use super::proxy::{self, ProxyTarget};
 use super::resources::{self, ResourceType, RESOURCES};
-use super::store::{ObjectKey, OpenWatch, Selector, State, WatchFilter};
+use super::store::{with_type, ObjectKey, OpenWatch, Selector, State, WatchFilter};
 use super::wire::{
-    event_line, json_response, percent_decode, status, status_response, watch_response, ApiBody,
+    event_line, json_response, percent_decode, status, status_response, text_response,
+    watch_response, ApiBody,
 };
+use super::Fault;
 
 /// The user the emulator's RBAC messages name.
-const USER: &str = "system:serviceaccount:meshtui:meshtui";
+pub const USER: &str = "system:serviceaccount:meshtui:meshtui";
 
 struct Target {
     resource: &'static ResourceType,
+    /// The version asked for, one the resource is served at.
+    version: &'static str,
     index: usize,
     namespace: Option<String>,
     name: Option<String>,
 }
 
 /// `/api/v1/...` and `/apis/{group}/{version}/...`, optionally `namespaces/{ns}/`.
-fn route(path: &str) -> Option<Target> {
+fn route(path: &str, istio: resources::IstioApis) -> Option<Target> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
@@ -43,7 +49,10 @@ fn route(path: &str) -> Option<Target> {
         [plural, name] => (None, *plural, Some(*name)),
         _ => return None,
     };
-    let resource = resources::by_path(group, version, plural)?;
+    let resource = resources::by_path(group, version, plural, istio)?;
+    let version = resources::served_versions(resource, istio)
+        .iter()
+        .find(|v| **v == version)?;
     if namespace.is_some() && !resource.namespaced {
         return None;
     }
@@ -53,13 +62,14 @@ fn route(path: &str) -> Option<Target> {
     let index = RESOURCES.iter().position(|r| std::ptr::eq(r, resource))?;
     Some(Target {
         resource,
+        version,
         index,
         namespace: namespace.map(str::to_owned),
         name: name.map(str::to_owned),
     })
 }
 
-fn query(request: &Request<Incoming>) -> HashMap<String, String> {
+pub fn query(request: &Request<Incoming>) -> HashMap<String, String> {
     request
         .uri()
         .query()
@@ -73,7 +83,7 @@ fn query(request: &Request<Incoming>) -> HashMap<String, String> {
         .collect()
 }
 
-fn not_found_path() -> Response<ApiBody> {
+pub fn not_found_path() -> Response<ApiBody> {
     status_response(
         404,
         "NotFound",
@@ -82,41 +92,95 @@ fn not_found_path() -> Response<ApiBody> {
     )
 }
 
-pub fn handle(request: Request<Incoming>, shared: &Arc<Mutex<State>>) -> Response<ApiBody> {
-    let mut state = shared
+fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
+    shared
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a request comes to once the state has been read: an answer, or a request to pass
+/// on to a Service (which must not hold the lock while it waits).
+enum Routed {
+    Answer(Response<ApiBody>),
+    Proxy(ProxyTarget),
+}
+
+pub async fn handle(request: Request<Incoming>, shared: Arc<Mutex<State>>) -> Response<ApiBody> {
+    let routed = respond(&request, &shared);
+    match routed {
+        Routed::Answer(response) => response,
+        Routed::Proxy(target) => proxy::forward(request, target).await,
+    }
+}
+
+fn respond(request: &Request<Incoming>, shared: &Arc<Mutex<State>>) -> Routed {
+    let mut state = lock(shared);
     if state.reject_credentials {
-        return status_response(401, "Unauthorized", "Unauthorized", None);
+        return Routed::Answer(status_response(401, "Unauthorized", "Unauthorized", None));
     }
-    if request.uri().path() == "/version" {
-        return json_response(StatusCode::OK, &version());
+    if let Some(fault) = &state.fault {
+        return Routed::Answer(fault_response(fault));
     }
-    let Some(target) = route(request.uri().path()) else {
-        return not_found_path();
+    let path = request.uri().path();
+    if path == "/version" {
+        return Routed::Answer(json_response(StatusCode::OK, &version()));
+    }
+    if let Some(answer) = discovery::answer(path, &state) {
+        return Routed::Answer(answer);
+    }
+    if let Some(proxied) = proxy::route(request, &state) {
+        return match proxied {
+            Ok(target) => Routed::Proxy(target),
+            Err(refusal) => Routed::Answer(refusal),
+        };
+    }
+    let Some(target) = route(path, state.istio) else {
+        return Routed::Answer(not_found_path());
     };
     let verb = match (request.method(), &target.name) {
         (&Method::GET, Some(_)) => "get",
         (&Method::GET, None) => "list",
         _ => {
-            return status_response(
+            return Routed::Answer(status_response(
                 405,
                 "MethodNotAllowed",
                 "the server does not allow this method on the requested resource",
                 Some(json!({})),
-            )
+            ))
         }
     };
-    let params = query(&request);
+    let params = query(request);
     let watching = params.get("watch").is_some_and(|v| v == "true" || v == "1");
     let verb = if watching { "watch" } else { verb };
     if let Some(denied) = rbac(&state, &target, verb) {
-        return denied;
+        return Routed::Answer(denied);
     }
-    match (verb, &target.name) {
+    Routed::Answer(match (verb, &target.name) {
         ("watch", _) => watch(&mut state, shared, &target, &params),
         (_, Some(name)) => get(&state, &target, name),
         _ => list(&state, &target, &params),
+    })
+}
+
+/// An injected failure, written as the part of the API server that would fail writes it.
+fn fault_response(fault: &Fault) -> Response<ApiBody> {
+    match fault {
+        // API Priority and Fairness (and the older max-in-flight filter) reject a request
+        // before any API machinery runs: plain text, with the seconds to wait.
+        Fault::TooManyRequests { retry_after_s } => {
+            let mut response = text_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many requests, please try again later.",
+            );
+            response.headers_mut().insert(
+                hyper::header::RETRY_AFTER,
+                hyper::header::HeaderValue::from(*retry_after_s),
+            );
+            response
+        }
+        // A storage error that no API error describes becomes a Status with code 500 and
+        // no reason, its message the error's own (e.g. "etcdserver: request timed out").
+        Fault::InternalError(message) => status_response(500, "", message, None),
     }
 }
 
@@ -153,13 +217,6 @@ fn rbac(state: &State, target: &Target, verb: &str) -> Option<Response<ApiBody>>
     Some(status_response(403, "Forbidden", &message, Some(details)))
 }
 
-fn with_type(resource: &ResourceType, object: &Value) -> Value {
-    let mut object = object.clone();
-    object["apiVersion"] = json!(resource.api_version());
-    object["kind"] = json!(resource.kind);
-    object
-}
-
 fn get(state: &State, target: &Target, name: &str) -> Response<ApiBody> {
     let key = ObjectKey {
         resource: target.index,
@@ -167,7 +224,10 @@ fn get(state: &State, target: &Target, name: &str) -> Response<ApiBody> {
         name: name.to_owned(),
     };
     match state.objects.get(&key) {
-        Some(object) => json_response(StatusCode::OK, &with_type(target.resource, object)),
+        Some(object) => json_response(
+            StatusCode::OK,
+            &with_type(target.resource, target.version, object),
+        ),
         None => {
             let plural = target.resource.plural;
             let mut details = json!({"name": name, "kind": plural});
@@ -253,14 +313,12 @@ fn list(state: &State, target: &Target, params: &HashMap<String, String>) -> Res
     let items: Vec<Value> = page
         .iter()
         .map(|(_, object)| {
-            let mut item = (*object).clone();
-            if resource.is_builtin() {
+            let mut item = with_type(resource, target.version, object);
+            if !resource.is_custom() {
                 if let Some(fields) = item.as_object_mut() {
                     fields.remove("apiVersion");
                     fields.remove("kind");
                 }
-            } else {
-                item = with_type(resource, &item);
             }
             item
         })
@@ -274,7 +332,7 @@ fn list(state: &State, target: &Target, params: &HashMap<String, String>) -> Res
     }
     let list = json!({
         "kind": format!("{}List", resource.kind),
-        "apiVersion": resource.api_version(),
+        "apiVersion": resource.api_version(target.version),
         "metadata": metadata,
         "items": items,
     });
@@ -293,6 +351,7 @@ fn watch(
     );
     let filter = WatchFilter {
         resource: target.index,
+        version: target.version,
         namespace: target.namespace.clone(),
         selector,
     };
@@ -306,7 +365,8 @@ fn watch(
         "" | "0" => {
             for (key, object) in &state.objects {
                 if filter.matches(key, object) {
-                    let _ = lines.send(event_line("ADDED", &with_type(target.resource, object)));
+                    let object = with_type(target.resource, target.version, object);
+                    let _ = lines.send(event_line("ADDED", &object));
                 }
             }
         }
@@ -337,7 +397,7 @@ fn watch(
             }
             for event in state.log.iter().filter(|e| e.resource_version > version) {
                 if filter.matches(&event.key, &event.object) {
-                    let object = with_type(target.resource, &event.object);
+                    let object = with_type(target.resource, target.version, &event.object);
                     let _ = lines.send(event_line(event.event_type, &object));
                 }
             }
@@ -366,7 +426,6 @@ fn watch(
 fn schedule_timeout(state: Arc<Mutex<State>>, id: u64, after: Duration) {
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
-        let mut state = state.lock().unwrap_or_else(|p| p.into_inner());
-        state.watches.retain(|w| w.id != id);
+        lock(&state).watches.retain(|w| w.id != id);
     });
 }

@@ -1,14 +1,16 @@
 //! The emulator's etcd: objects by resource, namespace and name; one resourceVersion
 //! counter for everything; the event history watches replay; the open watches.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::SocketAddr;
 
 use hyper::body::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::resources::{self, ResourceType};
+use super::resources::{self, served_versions, IstioApis, ResourceType};
 use super::wire::{event_line, now_rfc3339, uid};
+use super::Fault;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjectKey {
@@ -29,6 +31,8 @@ pub struct LoggedEvent {
 /// What a watch asked for.
 pub struct WatchFilter {
     pub resource: usize,
+    /// The version the watch was opened at: its events carry that `apiVersion`.
+    pub version: &'static str,
     pub namespace: Option<String>,
     pub selector: Selector,
 }
@@ -108,7 +112,25 @@ pub struct State {
     pub delivery_paused: bool,
     pub forbidden_namespaces: HashSet<String>,
     pub reject_credentials: bool,
+    /// Which versions of Istio's CRDs exist.
+    pub istio: IstioApis,
+    /// While set, every request fails this way.
+    pub fault: Option<Fault>,
+    /// Where the service proxy sends requests for a Service: (namespace, name) to the
+    /// address its endpoints would give.
+    pub service_backends: HashMap<(String, String), SocketAddr>,
+    /// `host:port` the server listens on, as discovery advertises it.
+    pub address: String,
     next_uid: u64,
+}
+
+/// `object` as served at `version` of its kind: the API server converts Istio's
+/// versions by rewriting `apiVersion` alone (their schemas are the same).
+pub fn with_type(resource: &ResourceType, version: &str, object: &Value) -> Value {
+    let mut object = object.clone();
+    object["apiVersion"] = json!(resource.api_version(version));
+    object["kind"] = json!(resource.kind);
+    object
 }
 
 /// The managedFields entry a `kubectl apply` leaves on a new object.
@@ -128,7 +150,7 @@ impl State {
         let api_version = object["apiVersion"].as_str().unwrap_or_default();
         let kind = object["kind"].as_str().unwrap_or_default();
         let resource = resources::by_kind(api_version, kind)
-            .unwrap_or_else(|| panic!("the emulator does not serve {api_version} {kind}"));
+            .unwrap_or_else(|| panic!("the emulator knows no {api_version} {kind}"));
         let index = resources::RESOURCES
             .iter()
             .position(|r| std::ptr::eq(r, resource))
@@ -152,10 +174,24 @@ impl State {
         (index, resource, key)
     }
 
+    /// A real API server refuses objects of a version it does not serve ("no matches for
+    /// kind"); so does the emulator, loudly, since that is a mistake in a test.
+    fn assert_served(&self, resource: &ResourceType, object: &Value) {
+        let api_version = object["apiVersion"].as_str().unwrap_or_default();
+        let version = api_version.rsplit('/').next().unwrap_or_default();
+        assert!(
+            served_versions(resource, self.istio).contains(&version),
+            "the emulator does not serve {api_version} {} ({:?})",
+            resource.kind,
+            self.istio
+        );
+    }
+
     /// Stores a new object with the fields the server sets: uid, creationTimestamp,
     /// resourceVersion, generation (for kinds with a spec generation) and managedFields.
     pub fn create(&mut self, mut object: Value) -> Value {
         let (_, resource, key) = Self::key_of(&object);
+        self.assert_served(resource, &object);
         assert!(
             !self.objects.contains_key(&key),
             "{} {}/{} already exists",
@@ -165,6 +201,7 @@ impl State {
         );
         self.next_uid += 1;
         let now = now_rfc3339();
+        let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
         let metadata = &mut object["metadata"];
         metadata["uid"] = json!(uid(self.next_uid));
         metadata["creationTimestamp"] = json!(now);
@@ -173,7 +210,7 @@ impl State {
             metadata["generation"] = json!(1);
         }
         if metadata.get("managedFields").is_none() {
-            metadata["managedFields"] = managed_fields(&resource.api_version(), &now);
+            metadata["managedFields"] = managed_fields(&api_version, &now);
         }
         self.record("ADDED", key, object)
     }
@@ -181,6 +218,7 @@ impl State {
     /// Replaces an object, keeping what the server owns (uid, creation time).
     pub fn replace(&mut self, mut object: Value) -> Value {
         let (_, resource, key) = Self::key_of(&object);
+        self.assert_served(resource, &object);
         let old = self
             .objects
             .get(&key)
@@ -229,9 +267,13 @@ impl State {
             self.objects.insert(key.clone(), object.clone());
         }
         if !self.delivery_paused {
-            let line = event_line(event_type, &object);
+            let resource = &resources::RESOURCES[key.resource];
             self.watches.retain(|watch| {
-                !watch.filter.matches(&key, &object) || watch.lines.send(line.clone()).is_ok()
+                if !watch.filter.matches(&key, &object) {
+                    return true;
+                }
+                let served = with_type(resource, watch.filter.version, &object);
+                watch.lines.send(event_line(event_type, &served)).is_ok()
             });
         }
         self.log.push(LoggedEvent {
@@ -254,7 +296,7 @@ impl State {
             let resource = &resources::RESOURCES[watch.filter.resource];
             let object = json!({
                 "kind": resource.kind,
-                "apiVersion": resource.api_version(),
+                "apiVersion": resource.api_version(watch.filter.version),
                 "metadata": {"resourceVersion": version, "creationTimestamp": null}
             });
             watch.lines.send(event_line("BOOKMARK", &object)).is_ok()

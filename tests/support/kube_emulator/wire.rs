@@ -24,6 +24,23 @@ pub fn json_response(code: StatusCode, value: &Value) -> Response<ApiBody> {
     response
 }
 
+/// A plain-text answer, as Go's `http.Error` writes it (the API server's throttling
+/// filters answer this way, before any API machinery).
+pub fn text_response(code: StatusCode, text: &str) -> Response<ApiBody> {
+    let mut response = Response::new(Full::new(Bytes::from(format!("{text}\n"))).boxed());
+    *response.status_mut() = code;
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        hyper::header::X_CONTENT_TYPE_OPTIONS,
+        hyper::header::HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
 /// A `Status` object, as the API server sends for every failure.
 pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Value {
     let mut status = json!({
@@ -32,9 +49,12 @@ pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) ->
         "metadata": {},
         "status": "Failure",
         "message": message,
-        "reason": reason,
         "code": code,
     });
+    // An unknown reason is the empty string, which the API server leaves out.
+    if !reason.is_empty() {
+        status["reason"] = json!(reason);
+    }
     if let Some(details) = details {
         status["details"] = details;
     }
