@@ -17,11 +17,12 @@ pub fn to_dot(graph: &MeshGraph) -> String {
     for node in &nodes {
         let _ = writeln!(
             out,
-            "  {} [label={}, shape={}, color={}];",
+            "  {} [label={}, shape={}, color={}{}];",
             quoted(&node.key.0),
             quoted(&node_label(node)),
             shape(node.kind),
             quoted(colour(node.health)),
+            if node.idle { ", style=dotted" } else { "" },
         );
     }
     // App boxes as Graphviz clusters, which draw a frame around their members.

@@ -45,6 +45,7 @@ fn node(node: &MeshNode) -> Value {
         "inaccessible": node.inaccessible,
         "root": node.root,
         "parent": node.parent.as_ref().map(|key| key.0.as_str()),
+        "idle": node.idle,
     })
 }
 

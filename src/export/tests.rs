@@ -34,6 +34,7 @@ fn node(key: &str, kind: NodeKind, namespace: &str, name: &str) -> MeshNode {
         inaccessible: false,
         root: false,
         parent: None,
+        idle: false,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),
         health: Health::Healthy,
@@ -135,20 +136,23 @@ fn the_json_export_of_a_small_graph_is_exactly_the_documented_shape() {
                 "id": "va/Kubernetes/bookinfo/productpage-v1", "kind": "versioned-app",
                 "cluster": "Kubernetes", "namespace": "bookinfo", "name": "productpage",
                 "app": "productpage", "version": "v1", "health": "degraded",
-                "outside": false, "inaccessible": false, "root": false, "parent": null
+                "outside": false, "inaccessible": false, "root": false, "parent": null,
+                "idle": false
             },
             {
                 "id": "wl/Kubernetes/bookinfo/mysql", "kind": "workload",
                 "cluster": "Kubernetes", "namespace": "bookinfo", "name": "mysql",
                 "app": null, "version": null, "health": "healthy",
-                "outside": false, "inaccessible": false, "root": false, "parent": null
+                "outside": false, "inaccessible": false, "root": false, "parent": null,
+                "idle": false
             },
             {
                 "id": "wl/Kubernetes/istio-system/istio-ingressgateway",
                 "kind": "ingress-gateway", "cluster": "Kubernetes",
                 "namespace": "istio-system", "name": "istio-ingressgateway",
                 "app": null, "version": null, "health": "healthy",
-                "outside": true, "inaccessible": false, "root": true, "parent": null
+                "outside": true, "inaccessible": false, "root": true, "parent": null,
+                "idle": false
             }
         ],
         "boxes": [],
@@ -380,4 +384,31 @@ fn the_versioned_app_export_boxes_the_versions_of_an_app() {
         json!([]),
         "Kiali boxes apps in the app graphs only"
     );
+}
+
+#[test]
+fn idle_nodes_are_exported_as_idle_and_dotted() {
+    let snapshot = DemoMesh::new(DemoOptions::default()).snapshot();
+    let options = GraphOptions {
+        idle_nodes: true,
+        inject_service_nodes: true,
+        ..GraphOptions::kiali(GraphType::VersionedApp)
+    };
+    let graph = build_graph(&snapshot.samples, &snapshot.inventory, &options);
+    let exported = to_json(&graph, &meta());
+    let idle: Vec<&str> = exported["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["idle"] == json!(true))
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(
+        idle.contains(&"svc/Kubernetes/bookinfo/mysqldb"),
+        "the demo's unused database: {idle:?}"
+    );
+    assert!(!idle.contains(&"svc/Kubernetes/bookinfo/reviews"));
+    assert!(to_dot(&graph).contains(
+        "  \"svc/Kubernetes/bookinfo/mysqldb\" [label=\"mysqldb\", shape=triangle, color=\"gray50\", style=dotted];\n"
+    ));
 }

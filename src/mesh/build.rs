@@ -39,6 +39,9 @@ pub struct GraphOptions {
     /// The namespaces the graph was asked for (Kiali's `namespaces` parameter): nodes
     /// elsewhere are marked `outside`. Empty: the graph was asked for everything.
     pub namespaces: Vec<String>,
+    /// Add the services and workloads of the inventory that had no traffic, marked `idle`
+    /// (Kiali's "idle nodes" display option, off by default as there).
+    pub idle_nodes: bool,
 }
 
 impl GraphOptions {
@@ -51,6 +54,7 @@ impl GraphOptions {
             thresholds: HealthThresholds::default(),
             tcp_rate: TcpRate::Sent,
             namespaces: Vec::new(),
+            idle_nodes: false,
         }
     }
 }
@@ -307,6 +311,9 @@ pub fn build_graph(
     };
     for sample in samples.iter().filter(|s| usable(s)) {
         builder.add(sample);
+    }
+    if options.idle_nodes {
+        builder.add_idle_nodes(inventory, &options.namespaces);
     }
     let folded = service_graph.then(|| builder.fold_to_services(samples));
     let mut graph = builder.finish(options);
@@ -639,6 +646,7 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
         inaccessible: false,
         root: false,
         parent: None,
+        idle: false,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),
         health: Health::NoTraffic,
@@ -683,6 +691,8 @@ impl PeerLabels {
     }
 }
 
+#[path = "idle_nodes.rs"]
+mod idle_nodes;
 #[path = "service_graph.rs"]
 mod service_graph;
 

@@ -1019,3 +1019,118 @@ fn a_traffic_source_keeps_only_its_calls_to_services_in_the_service_graph() {
     let graph = graph_of(GraphType::Service, &[requests(direct, 5.0)]);
     assert_eq!(graph.node_count(), 0, "{:?}", keys(&graph));
 }
+
+fn inventory_workload(namespace: &str, name: &str, app: &str, version: &str) -> WorkloadInfo {
+    WorkloadInfo {
+        cluster: "Kubernetes".into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        kind: WorkloadKind::Deployment,
+        app: Some(app.into()),
+        version: Some(version.into()),
+        sidecar_injected: true,
+        gateway: None,
+        pods_ready: 1,
+        pods_desired: 1,
+    }
+}
+
+fn inventory_service(namespace: &str, name: &str, external: bool) -> ServiceInfo {
+    ServiceInfo {
+        cluster: "Kubernetes".into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        host: if external {
+            name.into()
+        } else {
+            format!("{name}.{namespace}.svc.cluster.local")
+        },
+        external,
+    }
+}
+
+#[test]
+fn idle_nodes_are_what_the_inventory_lists_in_the_namespaces_asked_for_without_traffic() {
+    let inventory = Inventory {
+        workloads: vec![
+            inventory_workload("bookinfo", "productpage-v1", "productpage", "v1"),
+            inventory_workload("bookinfo", "reviews-v2", "reviews", "v2"),
+            inventory_workload("bookinfo", "reviews-v3", "reviews", "v3"),
+            inventory_workload("bookinfo", "mysqldb-v1", "mysqldb", "v1"),
+            inventory_workload("shop", "cart-v1", "cart", "v1"),
+        ],
+        services: vec![
+            inventory_service("bookinfo", "reviews", false),
+            inventory_service("bookinfo", "mysqldb", false),
+            inventory_service("bookinfo", "api.example.com", true),
+        ],
+        ..Inventory::default()
+    };
+    let samples = [requests(productpage_to_reviews_v2(), 1.0)];
+    let graph = |graph_type, idle_nodes, inject_service_nodes| {
+        let options = GraphOptions {
+            idle_nodes,
+            inject_service_nodes,
+            namespaces: vec!["bookinfo".into()],
+            ..GraphOptions::kiali(graph_type)
+        };
+        let graph = build_graph(&samples, &inventory, &options);
+        let mut idle: Vec<String> = graph
+            .nodes()
+            .filter(|(_, n)| n.idle)
+            .map(|(_, n)| n.key.0.clone())
+            .collect();
+        idle.sort();
+        (graph, idle)
+    };
+
+    let (off, idle) = graph(GraphType::VersionedApp, false, false);
+    assert!(idle.is_empty());
+    assert_eq!(off.node_count(), 2, "{:?}", keys(&off));
+
+    let (on, idle) = graph(GraphType::VersionedApp, true, false);
+    assert_eq!(
+        idle,
+        [
+            "va/Kubernetes/bookinfo/mysqldb-v1",
+            "va/Kubernetes/bookinfo/reviews-v3"
+        ],
+        "cart-v1 is in a namespace not asked for; services need service nodes"
+    );
+    let mysqldb = node_of(&on, "va/Kubernetes/bookinfo/mysqldb-v1");
+    assert_eq!(
+        (mysqldb.health, mysqldb.root, mysqldb.outside),
+        (Health::NoTraffic, false, false)
+    );
+    assert!(!node_of(&on, "va/Kubernetes/bookinfo/reviews-v2").idle);
+    assert_eq!(
+        node_of(&on, "va/Kubernetes/bookinfo/reviews-v3")
+            .parent
+            .as_ref()
+            .map(|p| p.0.as_str()),
+        Some("box/Kubernetes/bookinfo/reviews"),
+        "an idle version is boxed with the busy ones"
+    );
+
+    let (_, idle) = graph(GraphType::VersionedApp, true, true);
+    assert_eq!(
+        idle,
+        [
+            "svc/Kubernetes/bookinfo/mysqldb",
+            "va/Kubernetes/bookinfo/mysqldb-v1",
+            "va/Kubernetes/bookinfo/reviews-v3"
+        ],
+        "a ServiceEntry host is no idle service"
+    );
+
+    let (_, idle) = graph(GraphType::App, true, false);
+    assert_eq!(
+        idle,
+        ["app/Kubernetes/bookinfo/mysqldb"],
+        "reviews-v3 adds nothing to the reviews app, which had traffic"
+    );
+
+    let (service_graph, idle) = graph(GraphType::Service, true, false);
+    assert_eq!(idle, ["svc/Kubernetes/bookinfo/mysqldb"], "services only");
+    assert!(!node_of(&service_graph, "svc/Kubernetes/bookinfo/reviews").idle);
+}

@@ -90,6 +90,9 @@ pub struct MeshNode {
     pub root: bool,
     /// The app box the node is drawn in, when its app has several nodes (Kiali's `parent`).
     pub parent: Option<NodeKey>,
+    /// Known to the inventory but without traffic in the window (Kiali's `isIdle`); only
+    /// with [`GraphOptions::idle_nodes`](super::GraphOptions::idle_nodes).
+    pub idle: bool,
     /// Requests received, by class (HTTP and gRPC).
     pub inbound: ErrorSplit,
     /// Requests sent, by class (HTTP and gRPC).
