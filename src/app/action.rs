@@ -53,6 +53,7 @@ actions! {
     Find => "find", "Find a node by name";
     ToggleEdgeTable => "toggle_edge_table", "Switch between the graph and the edge table";
     ToggleServiceNodes => "toggle_service_nodes", "Show or hide service nodes";
+    ToggleIdleNodes => "toggle_idle_nodes", "Show or hide idle nodes (known, no traffic)";
     CycleGraphType => "cycle_graph_type", "Next graph type (versioned app/app/workload/service)";
     CycleSort => "cycle_sort", "Sort the edge table by the next column";
     ReverseSort => "reverse_sort", "Reverse the edge table's order";

@@ -286,6 +286,11 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             rebuild_graph(state);
             Outcome::redraw()
         }
+        Action::ToggleIdleNodes => {
+            state.graph_options.idle_nodes = !state.graph_options.idle_nodes;
+            rebuild_graph(state);
+            Outcome::redraw()
+        }
         Action::CycleNamespace => {
             state.namespace_filter =
                 next_namespace(&state.namespaces, state.namespace_filter.as_deref());

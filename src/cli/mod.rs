@@ -97,6 +97,9 @@ pub struct LiveArgs {
     /// Which graph to draw
     #[arg(long, global = true, value_enum, default_value_t = GraphTypeArg::VersionedApp)]
     pub graph_type: GraphTypeArg,
+    /// Also show services and workloads Kubernetes lists that had no traffic (idle nodes)
+    #[arg(long, global = true)]
+    pub idle_nodes: bool,
     /// Don't read Kubernetes at all: build the graph from metrics alone
     #[arg(long, global = true)]
     pub metrics_only: bool,

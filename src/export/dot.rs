@@ -14,15 +14,32 @@ pub fn to_dot(graph: &MeshGraph) -> String {
 
     let mut out = String::from("digraph mesh {\n  rankdir=LR;\n  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n");
     // Writing to a String cannot fail.
-    for node in nodes {
+    for node in &nodes {
         let _ = writeln!(
             out,
-            "  {} [label={}, shape={}, color={}];",
+            "  {} [label={}, shape={}, color={}{}];",
             quoted(&node.key.0),
             quoted(&node_label(node)),
             shape(node.kind),
             quoted(colour(node.health)),
+            if node.idle { ", style=dotted" } else { "" },
         );
+    }
+    // App boxes as Graphviz clusters, which draw a frame around their members.
+    for app_box in &graph.boxes {
+        let _ = writeln!(
+            out,
+            "  subgraph {} {{\n    label={};",
+            quoted(&format!("cluster_{}", app_box.key.0)),
+            quoted(&app_box.app),
+        );
+        for node in nodes
+            .iter()
+            .filter(|n| n.parent.as_ref() == Some(&app_box.key))
+        {
+            let _ = writeln!(out, "    {};", quoted(&node.key.0));
+        }
+        out.push_str("  }\n");
     }
     for (source, target, edge) in edges {
         let plain_text = edge.mtls_share.is_some_and(|share| share < MTLS_FULL_SHARE);

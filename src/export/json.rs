@@ -2,7 +2,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::mesh::{MeshGraph, MeshNode, ServiceEdge};
+use crate::mesh::{AppBox, MeshGraph, MeshNode, ServiceEdge};
 
 use super::{graph_type_name, health_name, kind_name, sorted, ExportMeta};
 
@@ -23,6 +23,7 @@ pub fn to_json(graph: &MeshGraph, meta: &ExportMeta) -> Value {
         "window_s": number(meta.window.as_secs_f64()),
         "namespaces": namespaces,
         "nodes": nodes.into_iter().map(node).collect::<Vec<_>>(),
+        "boxes": graph.boxes.iter().map(app_box).collect::<Vec<_>>(),
         "edges": edges
             .into_iter()
             .map(|(source, target, edge)| self::edge(source, target, edge))
@@ -43,6 +44,18 @@ fn node(node: &MeshNode) -> Value {
         "outside": node.outside,
         "inaccessible": node.inaccessible,
         "root": node.root,
+        "parent": node.parent.as_ref().map(|key| key.0.as_str()),
+        "idle": node.idle,
+    })
+}
+
+fn app_box(app_box: &AppBox) -> Value {
+    json!({
+        "id": app_box.key.0,
+        "kind": "app",
+        "cluster": app_box.cluster,
+        "namespace": app_box.namespace,
+        "app": app_box.app,
     })
 }
 

@@ -33,6 +33,8 @@ fn node(key: &str, kind: NodeKind, namespace: &str, name: &str) -> MeshNode {
         outside: false,
         inaccessible: false,
         root: false,
+        parent: None,
+        idle: false,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),
         health: Health::Healthy,
@@ -94,7 +96,7 @@ fn small_graph() -> MeshGraph {
             version: Some("v1".into()),
             health: Health::Degraded,
             ..node(
-                "va/Kubernetes/bookinfo/productpage/v1",
+                "va/Kubernetes/bookinfo/productpage-v1",
                 NodeKind::VersionedApp,
                 "bookinfo",
                 "productpage",
@@ -131,28 +133,32 @@ fn the_json_export_of_a_small_graph_is_exactly_the_documented_shape() {
         "namespaces": ["bookinfo", "shop"],
         "nodes": [
             {
-                "id": "va/Kubernetes/bookinfo/productpage/v1", "kind": "versioned-app",
+                "id": "va/Kubernetes/bookinfo/productpage-v1", "kind": "versioned-app",
                 "cluster": "Kubernetes", "namespace": "bookinfo", "name": "productpage",
                 "app": "productpage", "version": "v1", "health": "degraded",
-                "outside": false, "inaccessible": false, "root": false
+                "outside": false, "inaccessible": false, "root": false, "parent": null,
+                "idle": false
             },
             {
                 "id": "wl/Kubernetes/bookinfo/mysql", "kind": "workload",
                 "cluster": "Kubernetes", "namespace": "bookinfo", "name": "mysql",
                 "app": null, "version": null, "health": "healthy",
-                "outside": false, "inaccessible": false, "root": false
+                "outside": false, "inaccessible": false, "root": false, "parent": null,
+                "idle": false
             },
             {
                 "id": "wl/Kubernetes/istio-system/istio-ingressgateway",
                 "kind": "ingress-gateway", "cluster": "Kubernetes",
                 "namespace": "istio-system", "name": "istio-ingressgateway",
                 "app": null, "version": null, "health": "healthy",
-                "outside": true, "inaccessible": false, "root": true
+                "outside": true, "inaccessible": false, "root": true, "parent": null,
+                "idle": false
             }
         ],
+        "boxes": [],
         "edges": [
             {
-                "source": "va/Kubernetes/bookinfo/productpage/v1",
+                "source": "va/Kubernetes/bookinfo/productpage-v1",
                 "target": "wl/Kubernetes/bookinfo/mysql",
                 "protocol": "tcp", "rps": 0.0,
                 "error_rates": {"client_4xx": 0.0, "server_5xx": 0.0, "no_response": 0.0, "error_pct": 0.0},
@@ -160,7 +166,7 @@ fn the_json_export_of_a_small_graph_is_exactly_the_documented_shape() {
             },
             {
                 "source": "wl/Kubernetes/istio-system/istio-ingressgateway",
-                "target": "va/Kubernetes/bookinfo/productpage/v1",
+                "target": "va/Kubernetes/bookinfo/productpage-v1",
                 "protocol": "http", "rps": 10.0,
                 "error_rates": {"client_4xx": 0.0, "server_5xx": 0.5, "no_response": 0.0, "error_pct": 5.0},
                 "latency_ms": {"p50": 12.5, "p95": 40.0, "p99": 90.0},
@@ -178,11 +184,11 @@ fn the_dot_export_of_a_small_graph_draws_shapes_colours_and_dashed_plain_text() 
         "  rankdir=LR;\n",
         "  node [fontname=\"sans-serif\"];\n",
         "  edge [fontname=\"sans-serif\", fontsize=10];\n",
-        "  \"va/Kubernetes/bookinfo/productpage/v1\" [label=\"productpage\\nv1\", shape=box, color=\"darkorange\"];\n",
+        "  \"va/Kubernetes/bookinfo/productpage-v1\" [label=\"productpage\\nv1\", shape=box, color=\"darkorange\"];\n",
         "  \"wl/Kubernetes/bookinfo/mysql\" [label=\"mysql\", shape=ellipse, color=\"forestgreen\"];\n",
         "  \"wl/Kubernetes/istio-system/istio-ingressgateway\" [label=\"istio-ingressgateway\", shape=house, color=\"forestgreen\"];\n",
-        "  \"va/Kubernetes/bookinfo/productpage/v1\" -> \"wl/Kubernetes/bookinfo/mysql\" [label=\"1.2KB/s\", color=\"forestgreen\", style=dashed];\n",
-        "  \"wl/Kubernetes/istio-system/istio-ingressgateway\" -> \"va/Kubernetes/bookinfo/productpage/v1\" [label=\"10/s 5.0%\", color=\"darkorange\"];\n",
+        "  \"va/Kubernetes/bookinfo/productpage-v1\" -> \"wl/Kubernetes/bookinfo/mysql\" [label=\"1.2KB/s\", color=\"forestgreen\", style=dashed];\n",
+        "  \"wl/Kubernetes/istio-system/istio-ingressgateway\" -> \"va/Kubernetes/bookinfo/productpage-v1\" [label=\"10/s 5.0%\", color=\"darkorange\"];\n",
         "}\n",
     );
     assert_eq!(to_dot(&small_graph()), expected);
@@ -320,4 +326,89 @@ fn dot_escapes_quotes_backslashes_and_line_breaks_in_ids_and_names() {
         ),
         "{dot}"
     );
+}
+
+#[test]
+fn the_versioned_app_export_boxes_the_versions_of_an_app() {
+    let snapshot = DemoMesh::new(DemoOptions::default()).snapshot();
+    let graph = build_graph(
+        &snapshot.samples,
+        &snapshot.inventory,
+        &GraphOptions::kiali(GraphType::VersionedApp),
+    );
+    let exported = to_json(&graph, &meta());
+    let reviews = "box/Kubernetes/bookinfo/reviews";
+    let boxes = exported["boxes"].as_array().unwrap();
+    assert!(
+        boxes.contains(&json!({
+            "id": reviews, "kind": "app", "cluster": "Kubernetes",
+            "namespace": "bookinfo", "app": "reviews"
+        })),
+        "{boxes:?}"
+    );
+    let nodes = exported["nodes"].as_array().unwrap();
+    let members: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n["parent"] == json!(reviews))
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(
+        members,
+        [
+            "va/Kubernetes/bookinfo/reviews-v1",
+            "va/Kubernetes/bookinfo/reviews-v2",
+            "va/Kubernetes/bookinfo/reviews-v3"
+        ]
+    );
+    let productpage = nodes
+        .iter()
+        .find(|n| n["id"] == json!("va/Kubernetes/bookinfo/productpage-v1"))
+        .unwrap();
+    assert_eq!(productpage["parent"], json!(null), "one version: no box");
+    assert!(to_dot(&graph).contains(concat!(
+        "  subgraph \"cluster_box/Kubernetes/bookinfo/reviews\" {\n",
+        "    label=\"reviews\";\n",
+        "    \"va/Kubernetes/bookinfo/reviews-v1\";\n",
+        "    \"va/Kubernetes/bookinfo/reviews-v2\";\n",
+        "    \"va/Kubernetes/bookinfo/reviews-v3\";\n",
+        "  }\n",
+    )));
+
+    let workload_graph = build_graph(
+        &snapshot.samples,
+        &snapshot.inventory,
+        &GraphOptions::kiali(GraphType::Workload),
+    );
+    assert_eq!(
+        to_json(&workload_graph, &meta())["boxes"],
+        json!([]),
+        "Kiali boxes apps in the app graphs only"
+    );
+}
+
+#[test]
+fn idle_nodes_are_exported_as_idle_and_dotted() {
+    let snapshot = DemoMesh::new(DemoOptions::default()).snapshot();
+    let options = GraphOptions {
+        idle_nodes: true,
+        inject_service_nodes: true,
+        ..GraphOptions::kiali(GraphType::VersionedApp)
+    };
+    let graph = build_graph(&snapshot.samples, &snapshot.inventory, &options);
+    let exported = to_json(&graph, &meta());
+    let idle: Vec<&str> = exported["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["idle"] == json!(true))
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert!(
+        idle.contains(&"svc/Kubernetes/bookinfo/mysqldb"),
+        "the demo's unused database: {idle:?}"
+    );
+    assert!(!idle.contains(&"svc/Kubernetes/bookinfo/reviews"));
+    assert!(to_dot(&graph).contains(
+        "  \"svc/Kubernetes/bookinfo/mysqldb\" [label=\"mysqldb\", shape=triangle, color=\"gray50\", style=dotted];\n"
+    ));
 }

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 
 use petgraph::stable_graph::NodeIndex;
 
+use super::boxes::box_by_app;
 use super::graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 use super::health::{Health, HealthThresholds};
 use super::inventory::{GatewayRole, Inventory, WorkloadInfo};
@@ -29,8 +30,8 @@ use super::traffic::{
 pub struct GraphOptions {
     pub graph_type: GraphType,
     /// Put a service node between callers and the workloads behind it (Kiali's "service
-    /// nodes" display option). Off, an edge goes straight to the workload; the service
-    /// graph and requests no workload answered keep their service nodes either way.
+    /// nodes" display option). Off, an edge goes straight to the workload; requests no
+    /// workload answered keep their service node either way. The service graph ignores it.
     pub inject_service_nodes: bool,
     pub thresholds: HealthThresholds,
     /// Which TCP byte counters a TCP edge's rate adds up.
@@ -38,6 +39,9 @@ pub struct GraphOptions {
     /// The namespaces the graph was asked for (Kiali's `namespaces` parameter): nodes
     /// elsewhere are marked `outside`. Empty: the graph was asked for everything.
     pub namespaces: Vec<String>,
+    /// Add the services and workloads of the inventory that had no traffic, marked `idle`
+    /// (Kiali's "idle nodes" display option, off by default as there).
+    pub idle_nodes: bool,
 }
 
 impl GraphOptions {
@@ -50,6 +54,7 @@ impl GraphOptions {
             thresholds: HealthThresholds::default(),
             tcp_rate: TcpRate::Sent,
             namespaces: Vec::new(),
+            idle_nodes: false,
         }
     }
 }
@@ -283,6 +288,7 @@ pub fn build_graph(
     inventory: &Inventory,
     options: &GraphOptions,
 ) -> MeshGraph {
+    let service_graph = options.graph_type == GraphType::Service;
     let mut builder = Builder {
         graph: MeshGraph::default(),
         workloads: inventory
@@ -299,18 +305,31 @@ pub fn build_graph(
         peer_nodes: HashMap::new(),
         service_nodes: HashMap::new(),
         graph_type: options.graph_type,
-        inject_service_nodes: options.inject_service_nodes,
+        // Kiali builds the service graph from the workload graph with service nodes.
+        inject_service_nodes: options.inject_service_nodes || service_graph,
         edges: HashMap::new(),
     };
-    for sample in samples {
-        // A malformed rate changes nothing rather than poisoning every sum it joins.
-        if sample.value.is_finite() && sample.value >= 0.0 {
-            builder.add(sample);
-        }
+    for sample in samples.iter().filter(|s| usable(s)) {
+        builder.add(sample);
     }
+    if options.idle_nodes {
+        builder.add_idle_nodes(inventory, &options.namespaces);
+    }
+    let folded = service_graph.then(|| builder.fold_to_services(samples));
     let mut graph = builder.finish(options);
+    if let Some(folded) = folded {
+        folded.apply(&mut graph, options);
+    }
     mark_outsiders(&mut graph, options, inventory);
+    if matches!(options.graph_type, GraphType::App | GraphType::VersionedApp) {
+        box_by_app(&mut graph);
+    }
     graph
+}
+
+/// A malformed rate changes nothing rather than poisoning every sum it joins.
+fn usable(sample: &TrafficSample) -> bool {
+    sample.value.is_finite() && sample.value >= 0.0
 }
 
 /// Kiali's outsider finalizer: a node outside the namespaces asked for is `outside`, and
@@ -421,11 +440,15 @@ impl<'i> Builder<'i> {
     fn make_workload_side_node(&mut self, peer: &PeerLabels) -> NodeIndex {
         let gateway = self.gateway_role(peer);
         let has_app = known(&peer.app);
+        let has_workload = known(&peer.workload);
+        // Kiali's rules: the service graph starts as the workload graph; a versioned-app node
+        // is one workload of an app (two workloads labelled alike stay two nodes), or the
+        // app's version when no proxy named the workload; else the app stands for itself.
         let identity = match self.graph_type {
-            GraphType::App | GraphType::Service if has_app => Identity::App,
-            // A gateway's own reports carry no version while the server's say `unknown`:
-            // keyed by its workload it stays one node.
-            GraphType::VersionedApp if has_app && gateway.is_none() => Identity::VersionedApp,
+            GraphType::VersionedApp if has_app && (has_workload || known(&peer.version)) => {
+                Identity::VersionedApp
+            }
+            GraphType::App | GraphType::VersionedApp if has_app => Identity::App,
             _ => Identity::Workload,
         };
         let (key, name) = match identity {
@@ -435,6 +458,12 @@ impl<'i> Builder<'i> {
             ),
             Identity::App => (
                 format!("app/{}/{}/{}", peer.cluster, peer.namespace, peer.app),
+                &peer.app,
+            ),
+            // Keyed by workload, a gateway's own reports (no version) and the server's
+            // (`unknown`) land on one node.
+            Identity::VersionedApp if has_workload => (
+                format!("va/{}/{}/{}", peer.cluster, peer.namespace, peer.workload),
                 &peer.app,
             ),
             Identity::VersionedApp => (
@@ -462,7 +491,11 @@ impl<'i> Builder<'i> {
             // An app node stands for all its versions.
             version: (known(&peer.version) && identity != Identity::App)
                 .then(|| sanitize(&peer.version)),
-            workload: (identity == Identity::Workload).then(|| sanitize(&peer.workload)),
+            workload: match identity {
+                Identity::Workload => Some(sanitize(&peer.workload)),
+                Identity::VersionedApp => has_workload.then(|| sanitize(&peer.workload)),
+                Identity::App => None,
+            },
             sidecar: if identity == Identity::App {
                 None
             } else {
@@ -491,7 +524,7 @@ impl<'i> Builder<'i> {
 
     /// The workload that served the requests, or `None` when no proxy there knew it.
     fn destination_node(&mut self, labels: &'i SampleLabels) -> Option<NodeIndex> {
-        if self.graph_type == GraphType::Service || !known(&labels.destination.workload) {
+        if !known(&labels.destination.workload) {
             return None;
         }
         Some(self.workload_side_node(&labels.destination))
@@ -578,13 +611,18 @@ impl<'i> Builder<'i> {
             }
         }
         for node in self.graph.graph.node_weights_mut() {
-            node.health = if node.inbound.total > 0.0 {
-                thresholds.judge(&node.inbound)
-            } else {
-                thresholds.judge(&node.outbound)
-            };
+            node.health = node_health(node, thresholds);
         }
         self.graph
+    }
+}
+
+/// A node is judged by what it receives, or by what it sends when it receives nothing.
+fn node_health(node: &MeshNode, thresholds: &HealthThresholds) -> Health {
+    if node.inbound.total > 0.0 {
+        thresholds.judge(&node.inbound)
+    } else {
+        thresholds.judge(&node.outbound)
     }
 }
 
@@ -607,6 +645,8 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
         outside: false,
         inaccessible: false,
         root: false,
+        parent: None,
+        idle: false,
         inbound: ErrorSplit::default(),
         outbound: ErrorSplit::default(),
         health: Health::NoTraffic,
@@ -650,6 +690,11 @@ impl PeerLabels {
         }
     }
 }
+
+#[path = "idle_nodes.rs"]
+mod idle_nodes;
+#[path = "service_graph.rs"]
+mod service_graph;
 
 #[cfg(test)]
 #[path = "build_tests.rs"]

@@ -1,4 +1,5 @@
 use super::*;
+use crate::mesh::graph::AppBox;
 use crate::mesh::inventory::{ServiceInfo, WorkloadInfo, WorkloadKind};
 
 const BUCKETS_MS: [f64; 6] = [5.0, 10.0, 25.0, 50.0, 100.0, f64::INFINITY];
@@ -234,9 +235,9 @@ fn graph_types_choose_the_node_identity() {
             GraphType::VersionedApp,
             vec![
                 "svc/Kubernetes/bookinfo/reviews",
-                "va/Kubernetes/bookinfo/productpage/v1",
-                "va/Kubernetes/bookinfo/reviews/v2",
-                "va/Kubernetes/bookinfo/reviews/v3",
+                "va/Kubernetes/bookinfo/productpage-v1",
+                "va/Kubernetes/bookinfo/reviews-v2",
+                "va/Kubernetes/bookinfo/reviews-v3",
             ],
         ),
         (
@@ -248,10 +249,11 @@ fn graph_types_choose_the_node_identity() {
             ],
         ),
         (
+            // The caller stays as the traffic source it is; reviews' workloads call nobody.
             GraphType::Service,
             vec![
-                "app/Kubernetes/bookinfo/productpage",
                 "svc/Kubernetes/bookinfo/reviews",
+                "wl/Kubernetes/bookinfo/productpage-v1",
             ],
         ),
     ];
@@ -320,14 +322,14 @@ fn gateways_and_external_hosts_get_their_own_kinds() {
     let graph = build_graph(&samples, &inventory, &options);
     let kind_of = |key: &str| graph.graph[graph.node_index(&NodeKey(key.into())).unwrap()].kind;
     assert_eq!(
-        kind_of("wl/Kubernetes/istio-system/istio-ingressgateway"),
+        kind_of("va/Kubernetes/istio-system/istio-ingressgateway"),
         NodeKind::IngressGateway
     );
     assert_eq!(kind_of("ext/api.payments.example.com"), NodeKind::External);
     assert!(close(
         edge_between(
             &graph,
-            "va/Kubernetes/shop/payment/v1",
+            "va/Kubernetes/shop/payment-v1",
             "ext/api.payments.example.com"
         )
         .rps(),
@@ -726,4 +728,409 @@ fn percentiles_computed_by_prometheus_give_the_latency_the_clients_first() {
         .latency
         .unwrap();
     assert_eq!(latency.p95_ms, 300.0);
+}
+
+fn between(source: PeerLabels, destination: PeerLabels, service: &str) -> SampleLabels {
+    SampleLabels::between(source, destination, service)
+}
+
+fn graph_of(graph_type: GraphType, samples: &[TrafficSample]) -> MeshGraph {
+    build_graph(
+        samples,
+        &Inventory::default(),
+        &GraphOptions::kiali(graph_type),
+    )
+}
+
+fn keys(graph: &MeshGraph) -> Vec<String> {
+    let mut keys: Vec<String> = graph.nodes().map(|(_, n)| n.key.0.clone()).collect();
+    keys.sort();
+    keys
+}
+
+fn node_of<'g>(graph: &'g MeshGraph, key: &str) -> &'g MeshNode {
+    let index = graph
+        .node_index(&NodeKey(key.into()))
+        .unwrap_or_else(|| panic!("no node {key} in {:?}", keys(graph)));
+    &graph.graph[index]
+}
+
+#[test]
+fn a_versioned_app_node_is_one_workload_so_two_workloads_labelled_alike_stay_two() {
+    let canary = PeerLabels {
+        workload: "reviews-v2-canary".into(),
+        ..peer("bookinfo", "reviews", "v2")
+    };
+    let productpage = || peer("bookinfo", "productpage", "v1");
+    let samples = [
+        requests(productpage_to_reviews_v2(), 3.0),
+        requests(
+            between(productpage(), canary, "reviews.bookinfo.svc.cluster.local"),
+            1.0,
+        ),
+    ];
+    let graph = graph_of(GraphType::VersionedApp, &samples);
+    for (key, workload, rps) in [
+        ("va/Kubernetes/bookinfo/reviews-v2", "reviews-v2", 3.0),
+        (
+            "va/Kubernetes/bookinfo/reviews-v2-canary",
+            "reviews-v2-canary",
+            1.0,
+        ),
+    ] {
+        let node = node_of(&graph, key);
+        assert_eq!(node.kind, NodeKind::VersionedApp);
+        assert_eq!(
+            (node.app.as_deref(), node.version.as_deref()),
+            (Some("reviews"), Some("v2"))
+        );
+        assert_eq!(node.workload.as_deref(), Some(workload));
+        assert!(
+            close(node.inbound.total, rps),
+            "{key}: {}",
+            node.inbound.total
+        );
+    }
+}
+
+#[test]
+fn a_gateway_is_one_versioned_app_node_whichever_proxy_labelled_its_version() {
+    // The gateway's own series have no version; the server writes `unknown` for it.
+    let client_side = between(
+        PeerLabels {
+            version: String::new(),
+            ..gateway()
+        },
+        peer("bookinfo", "productpage", "v1"),
+        "productpage.bookinfo.svc.cluster.local",
+    );
+    let server_side = from_destination(
+        between(
+            gateway(),
+            peer("bookinfo", "productpage", "v1"),
+            "productpage.bookinfo.svc.cluster.local",
+        ),
+        SecurityPolicy::MutualTls,
+    );
+    let samples = [requests(client_side, 10.0), requests(server_side, 10.0)];
+    let graph = graph_of(GraphType::VersionedApp, &samples);
+    assert_eq!(
+        keys(&graph),
+        [
+            "va/Kubernetes/bookinfo/productpage-v1",
+            "va/Kubernetes/istio-system/istio-ingressgateway"
+        ]
+    );
+    let gateway = node_of(&graph, "va/Kubernetes/istio-system/istio-ingressgateway");
+    assert_eq!(gateway.kind, NodeKind::IngressGateway);
+    assert!(close(gateway.outbound.total, 10.0));
+}
+
+#[test]
+fn an_app_with_several_nodes_is_boxed_in_the_app_graphs_only() {
+    let samples = [
+        requests(productpage_to_reviews_v2(), 1.0),
+        requests(
+            between(
+                peer("bookinfo", "productpage", "v1"),
+                peer("bookinfo", "reviews", "v3"),
+                "reviews.bookinfo.svc.cluster.local",
+            ),
+            1.0,
+        ),
+    ];
+    let graph = graph_of(GraphType::VersionedApp, &samples);
+    assert_eq!(
+        graph.boxes,
+        [AppBox {
+            key: NodeKey("box/Kubernetes/bookinfo/reviews".into()),
+            cluster: "Kubernetes".into(),
+            namespace: "bookinfo".into(),
+            app: "reviews".into(),
+        }]
+    );
+    let parent = |key: &str| node_of(&graph, key).parent.clone().map(|p| p.0);
+    for version in ["reviews-v2", "reviews-v3"] {
+        assert_eq!(
+            parent(&format!("va/Kubernetes/bookinfo/{version}")).as_deref(),
+            Some("box/Kubernetes/bookinfo/reviews")
+        );
+    }
+    assert_eq!(parent("va/Kubernetes/bookinfo/productpage-v1"), None);
+    for graph_type in [GraphType::App, GraphType::Workload, GraphType::Service] {
+        let graph = graph_of(graph_type, &samples);
+        assert!(graph.boxes.is_empty(), "{graph_type:?}");
+        assert!(graph.nodes().all(|(_, n)| n.parent.is_none()));
+    }
+}
+
+/// gateway -> productpage -> reviews (v2, v3) -> ratings, each hop through its service.
+fn bookinfo_chain() -> Vec<TrafficSample> {
+    let host = |service: &str| format!("{service}.bookinfo.svc.cluster.local");
+    vec![
+        requests(
+            between(
+                gateway(),
+                peer("bookinfo", "productpage", "v1"),
+                &host("productpage"),
+            ),
+            10.0,
+        ),
+        requests(productpage_to_reviews_v2(), 4.0),
+        requests(
+            between(
+                peer("bookinfo", "productpage", "v1"),
+                peer("bookinfo", "reviews", "v3"),
+                &host("reviews"),
+            ),
+            6.0,
+        ),
+        requests(
+            between(
+                peer("bookinfo", "reviews", "v2"),
+                peer("bookinfo", "ratings", "v1"),
+                &host("ratings"),
+            ),
+            4.0,
+        ),
+        requests(
+            with(
+                between(
+                    peer("bookinfo", "reviews", "v3"),
+                    peer("bookinfo", "ratings", "v1"),
+                    &host("ratings"),
+                ),
+                |l| l.response_code = 503,
+            ),
+            2.0,
+        ),
+    ]
+}
+
+#[test]
+fn in_the_service_graph_services_call_services_with_the_calls_of_the_workloads_behind_them() {
+    let graph = graph_of(GraphType::Service, &bookinfo_chain());
+    assert_eq!(
+        keys(&graph),
+        [
+            "svc/Kubernetes/bookinfo/productpage",
+            "svc/Kubernetes/bookinfo/ratings",
+            "svc/Kubernetes/bookinfo/reviews",
+            "wl/Kubernetes/istio-system/istio-ingressgateway",
+        ]
+    );
+    assert_eq!(graph.edge_count(), 3);
+    let gateway = "wl/Kubernetes/istio-system/istio-ingressgateway";
+    assert!(close(
+        edge_between(&graph, gateway, "svc/Kubernetes/bookinfo/productpage").rps(),
+        10.0
+    ));
+    assert!(close(
+        edge_between(
+            &graph,
+            "svc/Kubernetes/bookinfo/productpage",
+            "svc/Kubernetes/bookinfo/reviews"
+        )
+        .rps(),
+        10.0
+    ));
+    let reviews_to_ratings = edge_between(
+        &graph,
+        "svc/Kubernetes/bookinfo/reviews",
+        "svc/Kubernetes/bookinfo/ratings",
+    );
+    assert!(
+        close(reviews_to_ratings.rps(), 6.0),
+        "v2's 4/s and v3's 2/s"
+    );
+    assert!(close(reviews_to_ratings.requests.server_5xx, 2.0));
+    let reviews = node_of(&graph, "svc/Kubernetes/bookinfo/reviews");
+    assert!(close(reviews.inbound.total, 10.0));
+    assert!(close(reviews.outbound.total, 6.0));
+    assert!(node_of(&graph, gateway).root);
+    assert!(!reviews.root);
+}
+
+#[test]
+fn the_service_graph_is_the_same_with_or_without_the_service_nodes_option() {
+    let samples = bookinfo_chain();
+    let with_option = build_graph(
+        &samples,
+        &Inventory::default(),
+        &GraphOptions {
+            inject_service_nodes: true,
+            ..GraphOptions::kiali(GraphType::Service)
+        },
+    );
+    let without = graph_of(GraphType::Service, &samples);
+    assert_eq!(keys(&with_option), keys(&without));
+    assert_eq!(with_option.edge_count(), without.edge_count());
+}
+
+#[test]
+fn a_traffic_source_keeps_only_its_calls_to_services_in_the_service_graph() {
+    let unknown_to = |destination: PeerLabels, service: &str| {
+        from_destination(
+            between(PeerLabels::unknown(), destination, service),
+            SecurityPolicy::None,
+        )
+    };
+    // A pod called by address: the server knows no service for it.
+    let direct = with(unknown_to(peer("bookinfo", "kiali", "v1"), ""), |l| {
+        l.destination_service_name = String::new();
+        l.destination_service_namespace = String::new();
+    });
+    let samples = [
+        requests(direct.clone(), 5.0),
+        requests(
+            unknown_to(
+                peer("bookinfo", "productpage", "v1"),
+                "productpage.bookinfo.svc.cluster.local",
+            ),
+            2.0,
+        ),
+        // kiali-v1 is no source (it is called) and fronted by no service: its calls vanish
+        // as edges but still count as what productpage received.
+        requests(
+            between(
+                peer("bookinfo", "kiali", "v1"),
+                peer("bookinfo", "productpage", "v1"),
+                "productpage.bookinfo.svc.cluster.local",
+            ),
+            1.0,
+        ),
+    ];
+    let graph = graph_of(GraphType::Service, &samples);
+    assert_eq!(
+        keys(&graph),
+        ["svc/Kubernetes/bookinfo/productpage", "unknown"]
+    );
+    let unknown = node_of(&graph, "unknown");
+    assert!(unknown.root);
+    assert!(
+        close(unknown.outbound.total, 2.0),
+        "only what reached a service"
+    );
+    let productpage = node_of(&graph, "svc/Kubernetes/bookinfo/productpage");
+    assert!(close(productpage.inbound.total, 3.0));
+    assert_eq!(graph.edge_count(), 1);
+
+    // A source whose every call went straight to a workload has no place in the graph.
+    let graph = graph_of(GraphType::Service, &[requests(direct, 5.0)]);
+    assert_eq!(graph.node_count(), 0, "{:?}", keys(&graph));
+}
+
+fn inventory_workload(namespace: &str, name: &str, app: &str, version: &str) -> WorkloadInfo {
+    WorkloadInfo {
+        cluster: "Kubernetes".into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        kind: WorkloadKind::Deployment,
+        app: Some(app.into()),
+        version: Some(version.into()),
+        sidecar_injected: true,
+        gateway: None,
+        pods_ready: 1,
+        pods_desired: 1,
+    }
+}
+
+fn inventory_service(namespace: &str, name: &str, external: bool) -> ServiceInfo {
+    ServiceInfo {
+        cluster: "Kubernetes".into(),
+        namespace: namespace.into(),
+        name: name.into(),
+        host: if external {
+            name.into()
+        } else {
+            format!("{name}.{namespace}.svc.cluster.local")
+        },
+        external,
+    }
+}
+
+#[test]
+fn idle_nodes_are_what_the_inventory_lists_in_the_namespaces_asked_for_without_traffic() {
+    let inventory = Inventory {
+        workloads: vec![
+            inventory_workload("bookinfo", "productpage-v1", "productpage", "v1"),
+            inventory_workload("bookinfo", "reviews-v2", "reviews", "v2"),
+            inventory_workload("bookinfo", "reviews-v3", "reviews", "v3"),
+            inventory_workload("bookinfo", "mysqldb-v1", "mysqldb", "v1"),
+            inventory_workload("shop", "cart-v1", "cart", "v1"),
+        ],
+        services: vec![
+            inventory_service("bookinfo", "reviews", false),
+            inventory_service("bookinfo", "mysqldb", false),
+            inventory_service("bookinfo", "api.example.com", true),
+        ],
+        ..Inventory::default()
+    };
+    let samples = [requests(productpage_to_reviews_v2(), 1.0)];
+    let graph = |graph_type, idle_nodes, inject_service_nodes| {
+        let options = GraphOptions {
+            idle_nodes,
+            inject_service_nodes,
+            namespaces: vec!["bookinfo".into()],
+            ..GraphOptions::kiali(graph_type)
+        };
+        let graph = build_graph(&samples, &inventory, &options);
+        let mut idle: Vec<String> = graph
+            .nodes()
+            .filter(|(_, n)| n.idle)
+            .map(|(_, n)| n.key.0.clone())
+            .collect();
+        idle.sort();
+        (graph, idle)
+    };
+
+    let (off, idle) = graph(GraphType::VersionedApp, false, false);
+    assert!(idle.is_empty());
+    assert_eq!(off.node_count(), 2, "{:?}", keys(&off));
+
+    let (on, idle) = graph(GraphType::VersionedApp, true, false);
+    assert_eq!(
+        idle,
+        [
+            "va/Kubernetes/bookinfo/mysqldb-v1",
+            "va/Kubernetes/bookinfo/reviews-v3"
+        ],
+        "cart-v1 is in a namespace not asked for; services need service nodes"
+    );
+    let mysqldb = node_of(&on, "va/Kubernetes/bookinfo/mysqldb-v1");
+    assert_eq!(
+        (mysqldb.health, mysqldb.root, mysqldb.outside),
+        (Health::NoTraffic, false, false)
+    );
+    assert!(!node_of(&on, "va/Kubernetes/bookinfo/reviews-v2").idle);
+    assert_eq!(
+        node_of(&on, "va/Kubernetes/bookinfo/reviews-v3")
+            .parent
+            .as_ref()
+            .map(|p| p.0.as_str()),
+        Some("box/Kubernetes/bookinfo/reviews"),
+        "an idle version is boxed with the busy ones"
+    );
+
+    let (_, idle) = graph(GraphType::VersionedApp, true, true);
+    assert_eq!(
+        idle,
+        [
+            "svc/Kubernetes/bookinfo/mysqldb",
+            "va/Kubernetes/bookinfo/mysqldb-v1",
+            "va/Kubernetes/bookinfo/reviews-v3"
+        ],
+        "a ServiceEntry host is no idle service"
+    );
+
+    let (_, idle) = graph(GraphType::App, true, false);
+    assert_eq!(
+        idle,
+        ["app/Kubernetes/bookinfo/mysqldb"],
+        "reviews-v3 adds nothing to the reviews app, which had traffic"
+    );
+
+    let (service_graph, idle) = graph(GraphType::Service, true, false);
+    assert_eq!(idle, ["svc/Kubernetes/bookinfo/mysqldb"], "services only");
+    assert!(!node_of(&service_graph, "svc/Kubernetes/bookinfo/reviews").idle);
 }

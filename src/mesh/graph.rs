@@ -88,6 +88,11 @@ pub struct MeshNode {
     pub inaccessible: bool,
     /// Sends traffic and receives none: a traffic generator (Kiali's `isRoot`).
     pub root: bool,
+    /// The app box the node is drawn in, when its app has several nodes (Kiali's `parent`).
+    pub parent: Option<NodeKey>,
+    /// Known to the inventory but without traffic in the window (Kiali's `isIdle`); only
+    /// with [`GraphOptions::idle_nodes`](super::GraphOptions::idle_nodes).
+    pub idle: bool,
     /// Requests received, by class (HTTP and gRPC).
     pub inbound: ErrorSplit,
     /// Requests sent, by class (HTTP and gRPC).
@@ -116,10 +121,23 @@ impl ServiceEdge {
     }
 }
 
+/// Kiali's app box: the nodes of one app (its versions) grouped, in the app and versioned-app
+/// graphs, when the app has more than one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppBox {
+    /// `box/<cluster>/<namespace>/<app>`; members name it as their `parent`.
+    pub key: NodeKey,
+    pub cluster: String,
+    pub namespace: String,
+    pub app: String,
+}
+
 /// The topology at one moment. Node indices stay valid for the life of the value.
 #[derive(Debug, Clone, Default)]
 pub struct MeshGraph {
     pub graph: StableDiGraph<MeshNode, ServiceEdge>,
+    /// App boxes, sorted by key; empty in the workload and service graphs.
+    pub boxes: Vec<AppBox>,
     index: HashMap<NodeKey, NodeIndex>,
 }
 
@@ -151,6 +169,13 @@ impl MeshGraph {
             let (from, to) = self.graph.edge_endpoints(e)?;
             Some((e, from, to, self.graph.edge_weight(e)?))
         })
+    }
+
+    /// Removes a node and its edges; the other nodes keep their indices.
+    pub fn remove_node(&mut self, index: NodeIndex) -> Option<MeshNode> {
+        let node = self.graph.remove_node(index)?;
+        self.index.remove(&node.key);
+        Some(node)
     }
 
     /// Finds a node by key, adding it from `make` when absent.

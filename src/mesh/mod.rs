@@ -1,5 +1,6 @@
 //! Pure mesh domain (samples, inventory, graph, health); must not import tokio, ratatui or any other crate module.
 
+pub mod boxes;
 pub mod build;
 pub mod graph;
 pub mod health;
@@ -10,7 +11,7 @@ pub mod sanitize;
 pub mod traffic;
 
 pub use build::{build_graph, GraphOptions, TcpRate};
-pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
+pub use graph::{AppBox, GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
 pub use labels::{IstioMetric, LabelError};

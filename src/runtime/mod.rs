@@ -51,6 +51,7 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 started,
                 exit_after_first_frame: false,
                 graph_type,
+                idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
             };
             event_loop(Box::new(live.source()?), config, session).await
@@ -63,6 +64,7 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 started,
                 exit_after_first_frame: args.exit_after_first_frame,
                 graph_type,
+                idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
             };
             event_loop(Box::new(source), config, session).await
@@ -135,6 +137,7 @@ async fn print_graph(
         graph_type,
         thresholds: config.health,
         namespaces: live.namespaces.clone(),
+        idle_nodes: live.idle_nodes,
         ..GraphOptions::default()
     };
     let graph = crate::mesh::build_graph(&snapshot.samples, &snapshot.inventory, &options);
@@ -190,6 +193,8 @@ fn demo_source(args: &DemoArgs, live: &LiveArgs) -> Result<(DemoSource, Clock)> 
 #[derive(Debug, Clone)]
 struct Session {
     graph_type: GraphType,
+    /// Start with the idle nodes shown (`--idle-nodes`).
+    idle_nodes: bool,
     /// The namespaces asked for: nodes elsewhere are marked outside.
     namespaces: Vec<String>,
     clock: Clock,
@@ -205,6 +210,7 @@ async fn event_loop(
     let clock = session.clock;
     let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
     state.graph_options.graph_type = session.graph_type;
+    state.graph_options.idle_nodes = session.idle_nodes;
     state.graph_options.namespaces = session.namespaces.clone();
     let chrome = Chrome {
         theme: &config.theme,

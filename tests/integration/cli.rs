@@ -106,6 +106,35 @@ fn meshtui_graph_prints_the_demo_graph_as_json_with_every_edge_between_known_nod
 }
 
 #[test]
+fn meshtui_graph_with_idle_nodes_marks_the_services_without_traffic() {
+    let idle_ids = |extra: &[&str]| -> Vec<String> {
+        let out = Command::new(meshtui_binary())
+            .args(["graph", "--demo", "--graph-type", "service"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let graph: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        graph["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["idle"] == true)
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(idle_ids(&[]), Vec::<String>::new(), "off by default");
+    assert_eq!(
+        idle_ids(&["--idle-nodes"]),
+        ["svc/Kubernetes/bookinfo/mysqldb"]
+    );
+}
+
+#[test]
 fn meshtui_graph_prints_dot_for_graphviz() {
     let out = Command::new(meshtui_binary())
         .args(["graph", "--demo", "-o", "dot", "--graph-type", "workload"])

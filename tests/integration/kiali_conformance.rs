@@ -1,13 +1,14 @@
 //! Kiali conformance: from the Prometheus answers Kiali's own graph tests feed in
-//! (tests/fixtures/kiali-graph, see ORIGIN.md), meshtui's workload and app graphs must have
-//! the nodes, edges and rates of Kiali's goldens, at the precision Kiali prints them.
+//! (tests/fixtures/kiali-graph, see ORIGIN.md), meshtui's workload, app, versioned-app and
+//! service graphs must have the nodes, edges and rates of Kiali's goldens, at the precision
+//! Kiali prints them.
 //!
 //! Compared: the node set by (nodeType, cluster, namespace, workload, app, version, service)
 //! with isOutside / isInaccessible / isRoot; node request rates in and out (HTTP and gRPC
-//! together, as meshtui's nodes keep them) by class, and TCP bytes in and out; the edge set
-//! (source, destination, protocol) with every rate Kiali prints on an edge. Not compared: the
-//! per-code/flags/host shares of `traffic.responses` (meshtui keeps no such breakdown) and
-//! `destServices`.
+//! together, as meshtui's nodes keep them) by class, and TCP bytes in and out; the app boxes
+//! (Kiali's `box` nodes) and which node each holds; the edge set (source, destination,
+//! protocol) with every rate Kiali prints on an edge. Not compared: the per-code/flags/host
+//! shares of `traffic.responses` (meshtui keeps no such breakdown) and `destServices`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +22,10 @@ const PROM_MOCK: &str = include_str!("../fixtures/kiali-graph/prom_mock_bookinfo
 const WORKLOAD_GOLDEN: &str =
     include_str!("../fixtures/kiali-graph/test_workload_graph.expected.json");
 const APP_GOLDEN: &str = include_str!("../fixtures/kiali-graph/test_app_graph.expected.json");
+const VERSIONED_APP_GOLDEN: &str =
+    include_str!("../fixtures/kiali-graph/test_versioned_app_graph.expected.json");
+const SERVICE_GOLDEN: &str =
+    include_str!("../fixtures/kiali-graph/test_service_graph.expected.json");
 
 /// (nodeType, cluster, namespace, workload, app, version, service); absent fields are "".
 type NodeAttrs = (String, String, String, String, String, String, String);
@@ -28,6 +33,8 @@ type NodeAttrs = (String, String, String, String, String, String, String);
 type Marks = (bool, bool, bool);
 type Rates = BTreeMap<String, String>;
 type EdgeId = (NodeAttrs, NodeAttrs, String);
+/// An app box: (cluster, namespace, app).
+type BoxAttrs = (String, String, String);
 
 /// The samples of every mocked query meshtui can read, and how many it skipped (the gRPC
 /// message counters, which only Kiali's non-default `grpc=sent|received|total` rates use).
@@ -122,6 +129,8 @@ fn put(rates: &mut Rates, key: &str, value: f64, format: fn(f64) -> String) {
 struct Golden {
     nodes: BTreeMap<NodeAttrs, (Marks, Rates)>,
     edges: BTreeMap<EdgeId, Rates>,
+    /// Each app box with the nodes it holds.
+    boxes: BTreeMap<BoxAttrs, BTreeSet<NodeAttrs>>,
 }
 
 fn golden(text: &str) -> Golden {
@@ -130,8 +139,20 @@ fn golden(text: &str) -> Golden {
     let flag = |data: &Value, key: &str| data[key].as_bool().unwrap_or(false);
     let mut by_id = BTreeMap::new();
     let mut nodes = BTreeMap::new();
+    let mut box_by_id = BTreeMap::new();
+    let mut parents = Vec::new();
     for node in json["elements"]["nodes"].as_array().unwrap() {
         let data = &node["data"];
+        if field(data, "nodeType") == "box" {
+            assert_eq!(field(data, "isBox"), "app", "only app boxes are expected");
+            let attrs = (
+                field(data, "cluster"),
+                field(data, "namespace"),
+                field(data, "app"),
+            );
+            box_by_id.insert(field(data, "id"), attrs);
+            continue;
+        }
         let attrs: NodeAttrs = (
             field(data, "nodeType"),
             field(data, "cluster"),
@@ -161,6 +182,9 @@ fn golden(text: &str) -> Golden {
         }
         let rates = sums.into_iter().map(|(k, v)| (k, two(v))).collect();
         by_id.insert(field(data, "id"), attrs.clone());
+        if let Some(parent) = data["parent"].as_str() {
+            parents.push((parent.to_owned(), attrs.clone()));
+        }
         assert!(
             nodes.insert(attrs.clone(), (marks, rates)).is_none(),
             "{attrs:?} twice"
@@ -183,37 +207,51 @@ fn golden(text: &str) -> Golden {
             .collect();
         assert!(edges.insert(id.clone(), rates).is_none(), "{id:?} twice");
     }
-    Golden { nodes, edges }
+    let mut boxes: BTreeMap<BoxAttrs, BTreeSet<NodeAttrs>> = box_by_id
+        .values()
+        .map(|attrs| (attrs.clone(), BTreeSet::new()))
+        .collect();
+    for (parent, member) in parents {
+        boxes.get_mut(&box_by_id[&parent]).unwrap().insert(member);
+    }
+    Golden {
+        nodes,
+        edges,
+        boxes,
+    }
 }
 
 // ---- meshtui's side, in Kiali's terms ------------------------------------------------
 
-fn kiali_attrs(node: &MeshNode) -> NodeAttrs {
+/// Kiali's node type and attributes for a meshtui node. A gateway is an app node where the
+/// graph type makes apps of labelled workloads, a workload node elsewhere.
+fn kiali_attrs(node: &MeshNode, graph_type: GraphType) -> NodeAttrs {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let unknown = || "unknown".to_owned();
-    let (node_type, workload, app, version, service) = match node.kind {
-        NodeKind::UnknownSource => ("unknown", unknown(), unknown(), unknown(), String::new()),
-        NodeKind::Service | NodeKind::External => (
-            "service",
+    let app_graph = matches!(graph_type, GraphType::App | GraphType::VersionedApp);
+    let node_type = match node.kind {
+        NodeKind::UnknownSource => "unknown",
+        NodeKind::Service | NodeKind::External => "service",
+        NodeKind::Workload => "workload",
+        NodeKind::App | NodeKind::VersionedApp => "app",
+        NodeKind::IngressGateway | NodeKind::EgressGateway => {
+            if app_graph && node.app.is_some() {
+                "app"
+            } else {
+                "workload"
+            }
+        }
+    };
+    let (workload, app, version, service) = match node_type {
+        "unknown" => (unknown(), unknown(), unknown(), String::new()),
+        "service" => (
             String::new(),
             String::new(),
             String::new(),
             node.name.clone(),
         ),
-        NodeKind::Workload | NodeKind::IngressGateway | NodeKind::EgressGateway
-            if node.workload.is_some() =>
-        {
-            (
-                "workload",
-                text(&node.workload),
-                text(&node.app),
-                text(&node.version),
-                String::new(),
-            )
-        }
         _ => (
-            "app",
-            String::new(),
+            text(&node.workload),
             text(&node.app),
             text(&node.version),
             String::new(),
@@ -230,7 +268,7 @@ fn kiali_attrs(node: &MeshNode) -> NodeAttrs {
     )
 }
 
-fn actual(graph: &MeshGraph) -> Golden {
+fn actual(graph: &MeshGraph, graph_type: GraphType) -> Golden {
     let mut tcp_in: BTreeMap<_, f64> = BTreeMap::new();
     let mut tcp_out: BTreeMap<_, f64> = BTreeMap::new();
     // Per source node and protocol: requests sent, for Kiali's percentReq.
@@ -270,7 +308,7 @@ fn actual(graph: &MeshGraph) -> Golden {
             two,
         );
         let marks = (node.outside, node.inaccessible, node.root);
-        let attrs = kiali_attrs(node);
+        let attrs = kiali_attrs(node, graph_type);
         assert!(
             nodes.insert(attrs.clone(), (marks, rates)).is_none(),
             "{attrs:?} twice"
@@ -313,18 +351,48 @@ fn actual(graph: &MeshGraph) -> Golden {
             }
         }
         let id = (
-            kiali_attrs(&graph.graph[from]),
-            kiali_attrs(&graph.graph[to]),
+            kiali_attrs(&graph.graph[from], graph_type),
+            kiali_attrs(&graph.graph[to], graph_type),
             protocol.to_owned(),
         );
         assert!(edges.insert(id.clone(), rates).is_none(), "{id:?} twice");
     }
-    Golden { nodes, edges }
+    let mut boxes: BTreeMap<BoxAttrs, BTreeSet<NodeAttrs>> = BTreeMap::new();
+    for app_box in &graph.boxes {
+        let members = graph
+            .nodes()
+            .filter(|(_, node)| node.parent.as_ref() == Some(&app_box.key))
+            .map(|(_, node)| kiali_attrs(node, graph_type))
+            .collect();
+        let attrs = (
+            app_box.cluster.clone(),
+            app_box.namespace.clone(),
+            app_box.app.clone(),
+        );
+        assert!(
+            boxes.insert(attrs.clone(), members).is_none(),
+            "{attrs:?} twice"
+        );
+    }
+    for (_, node) in graph.nodes() {
+        if let Some(parent) = &node.parent {
+            assert!(
+                graph.boxes.iter().any(|b| &b.key == parent),
+                "{} names a box that is not in the graph: {parent}",
+                node.key
+            );
+        }
+    }
+    Golden {
+        nodes,
+        edges,
+        boxes,
+    }
 }
 
 fn assert_conforms(graph_type: GraphType, golden_text: &str) {
     let expected = golden(golden_text);
-    let actual = actual(&meshtui_graph(graph_type));
+    let actual = actual(&meshtui_graph(graph_type), graph_type);
 
     let expected_ids: BTreeSet<_> = expected.nodes.keys().collect();
     let actual_ids: BTreeSet<_> = actual.nodes.keys().collect();
@@ -353,6 +421,11 @@ fn assert_conforms(graph_type: GraphType, golden_text: &str) {
             "{graph_type:?} {id:?}: edge rates"
         );
     }
+
+    assert_eq!(
+        actual.boxes, expected.boxes,
+        "{graph_type:?}: app boxes and their members (left meshtui, right Kiali)"
+    );
 }
 
 #[test]
@@ -374,4 +447,20 @@ fn the_workload_graph_equals_kialis_golden() {
 #[test]
 fn the_app_graph_equals_kialis_golden() {
     assert_conforms(GraphType::App, APP_GOLDEN);
+}
+
+#[test]
+fn the_versioned_app_graph_equals_kialis_golden() {
+    let golden = golden(VERSIONED_APP_GOLDEN);
+    assert_eq!(
+        golden.boxes.len(),
+        1,
+        "the golden boxes reviews' three versions"
+    );
+    assert_conforms(GraphType::VersionedApp, VERSIONED_APP_GOLDEN);
+}
+
+#[test]
+fn the_service_graph_equals_kialis_golden() {
+    assert_conforms(GraphType::Service, SERVICE_GOLDEN);
 }

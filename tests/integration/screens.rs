@@ -1,11 +1,11 @@
 //! Screens at fixed sizes, rendered through ratatui's TestBackend from the demo mesh (seed 1,
 //! frozen clock): insta snapshots for the text, buffer assertions for the colours.
 
-use meshtui::app::{update, Action, Msg, State};
+use meshtui::app::{update, Action, FindKey, Msg, State};
 use meshtui::config::{ColorChoice, LoadedConfig, Slot};
 
 use crate::support::demo::{config, demo_state};
-use meshtui::mesh::Health;
+use meshtui::mesh::{Health, NodeKind};
 use meshtui::ui::{self, glyphs::health_mark, Chrome};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -250,4 +250,56 @@ fn a_failing_inventory_shows_its_age_and_the_namespaces_the_cluster_refused() {
         !status.contains("inventory") && !status.contains("no access"),
         "{status}"
     );
+}
+
+/// Where `needle` starts on screen, as (column, row).
+fn find_text(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    text(buffer).lines().enumerate().find_map(|(row, line)| {
+        let byte = line.find(needle)?;
+        let column = line[..byte].chars().count();
+        Some((column as u16, row as u16))
+    })
+}
+
+#[test]
+fn the_idle_key_brings_in_the_idle_service_drawn_muted() {
+    let mut state = demo_state(160, 48);
+    let config = config("dark", ColorChoice::TrueColor);
+    update(&mut state, Msg::Action(Action::ToggleServiceNodes));
+    let before = text(&render(&state, &config));
+    assert!(!before.contains("mysqldb"), "idle nodes are off by default");
+
+    update(&mut state, Msg::Action(Action::ToggleIdleNodes));
+    // Idle nodes have no edges: they sit apart, and find is the way to them.
+    update(&mut state, Msg::Action(Action::Find));
+    for c in "mysqldb".chars() {
+        update(&mut state, Msg::Find(FindKey::Char(c)));
+    }
+    update(&mut state, Msg::Find(FindKey::Accept));
+    update(&mut state, Msg::Action(Action::CenterSelection));
+    let buffer = render(&state, &config);
+    let screen = text(&buffer);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("mysqldb bookinfo idle: no traffic"),
+        "the header says the selected service is idle: {header}"
+    );
+    let selected = state.graph.node_index(state.selection.as_ref().unwrap());
+    let service = state.graph.node(selected.unwrap()).unwrap();
+    assert_eq!((service.kind, service.idle), (NodeKind::Service, true));
+
+    // The service's workload, idle too and not selected, is drawn in the muted style.
+    let (x, y) = find_text(&buffer, "mysqldb v1").expect("the idle workload is on screen");
+    let muted = config.theme.style(Slot::Muted).fg;
+    assert_ne!(muted, config.theme.style(Slot::Text).fg);
+    assert_eq!(buffer[(x, y)].fg, muted.unwrap(), "label of an idle node");
+    assert_eq!(
+        buffer[(x - 3, y)].fg,
+        muted.unwrap(),
+        "frame of an idle node"
+    );
+
+    update(&mut state, Msg::Action(Action::ToggleIdleNodes));
+    let after = text(&render(&state, &config));
+    assert!(!after.contains("mysqldb"), "and the key hides them again");
 }

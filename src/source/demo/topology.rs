@@ -163,6 +163,9 @@ pub fn bookinfo(model: &mut MeshModel, gateway: usize) {
             ..ErrorOutcome::flagged(500, "FI", 0.03, true)
         }),
     );
+    // Bookinfo's optional database, deployed but called by no one (ratings v1 keeps its
+    // data in memory): an idle service, which the idle-nodes option (`i`) shows.
+    service(model, ns, "mysqldb", ["v1"], 1.0);
 }
 
 pub fn shop(model: &mut MeshModel, gateway: usize) {

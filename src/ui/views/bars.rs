@@ -71,24 +71,28 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
             format!("{} ", node.namespace),
             theme.style(Slot::Muted),
         ));
-        let traffic = if node.inbound.total > 0.0 {
-            &node.inbound
+        if node.idle {
+            left.push(Span::styled("idle: no traffic", theme.style(Slot::Muted)));
         } else {
-            &node.outbound
-        };
-        left.push(Span::styled(
-            format!(
-                "{} {} {} err",
-                if node.inbound.total > 0.0 {
-                    "in"
-                } else {
-                    "out"
-                },
-                format::rate(traffic.total),
-                format::percent(traffic.error_pct())
-            ),
-            theme.style(Slot::Text),
-        ));
+            let traffic = if node.inbound.total > 0.0 {
+                &node.inbound
+            } else {
+                &node.outbound
+            };
+            left.push(Span::styled(
+                format!(
+                    "{} {} {} err",
+                    if node.inbound.total > 0.0 {
+                        "in"
+                    } else {
+                        "out"
+                    },
+                    format::rate(traffic.total),
+                    format::percent(traffic.error_pct())
+                ),
+                theme.style(Slot::Text),
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
     if state.source.is_demo {

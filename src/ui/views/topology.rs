@@ -129,8 +129,11 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         };
         let is_selected = Some(index) == selected;
         let chars = box_chars(is_selected, chrome.ascii);
+        // Idle nodes (known, no traffic) recede: muted frame and name.
         let border = if is_selected {
             theme.style(Slot::Selection)
+        } else if node.idle {
+            theme.style(Slot::Muted)
         } else {
             theme.style(Slot::Border)
         };
@@ -170,6 +173,8 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
             theme.style(Slot::Selection)
         } else if matches.contains(&index) {
             theme.style(Slot::Match)
+        } else if node.idle {
+            theme.style(Slot::Muted)
         } else {
             theme.style(Slot::Text)
         };
