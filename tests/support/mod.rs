@@ -5,3 +5,4 @@ pub mod fake_prometheus;
 pub mod kube_emulator;
 pub mod prometheus;
 pub mod tmux;
+pub mod two_clusters;
