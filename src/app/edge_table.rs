@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use petgraph::stable_graph::EdgeIndex;
 
-use super::topology::{node_label, TopologyView};
+use super::topology::{qualified_name, TopologyView};
 use crate::mesh::{Health, MeshGraph, NodeKey, Protocol};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,8 +77,7 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
             let (from, to) = graph.graph.edge_endpoints(edge)?;
             let weight = graph.graph.edge_weight(edge)?;
             let name = |n: petgraph::stable_graph::NodeIndex| {
-                let node = &graph.graph[n];
-                format!("{}/{}", node.namespace, node_label(node))
+                qualified_name(&graph.graph[n], view.show_clusters)
             };
             Some(EdgeRow {
                 edge,

@@ -8,6 +8,7 @@ use petgraph::Direction as EdgeDirection;
 use unicode_width::UnicodeWidthStr;
 
 use crate::layout::{self, EdgeSpec, Layout, LayoutParams, NodeSpec};
+use crate::mesh::traffic::UNKNOWN;
 use crate::mesh::{MeshGraph, MeshNode, NodeKey, Protocol};
 
 /// Widest box, in cells, so that one long name cannot push the graph off screen.
@@ -42,6 +43,8 @@ pub struct TopologyView {
     pub edges: Vec<EdgeIndex>,
     pub specs: Vec<NodeSpec>,
     pub layout: Layout,
+    /// The graph holds nodes of several clusters: boxes, header and table name each one's.
+    pub show_clusters: bool,
     signature: Signature,
 }
 
@@ -56,7 +59,26 @@ pub fn node_label(node: &MeshNode) -> String {
     }
 }
 
-/// Short tag drawn in the box's top border.
+/// The tag drawn in the box's top border: the kind, and the cluster when several show.
+pub fn box_tag(node: &MeshNode, show_cluster: bool) -> String {
+    if show_cluster && !node.cluster.is_empty() && node.cluster != UNKNOWN {
+        format!("{}@{}", kind_tag(node), node.cluster)
+    } else {
+        kind_tag(node).to_owned()
+    }
+}
+
+/// A node as the edge table names it: namespace and label, after the cluster when
+/// several show.
+pub fn qualified_name(node: &MeshNode, show_cluster: bool) -> String {
+    if show_cluster && !node.cluster.is_empty() && node.cluster != UNKNOWN {
+        format!("{}/{}/{}", node.cluster, node.namespace, node_label(node))
+    } else {
+        format!("{}/{}", node.namespace, node_label(node))
+    }
+}
+
+/// Short tag for the node's kind.
 pub fn kind_tag(node: &MeshNode) -> &'static str {
     use crate::mesh::NodeKind::*;
     match node.kind {
@@ -71,10 +93,12 @@ pub fn kind_tag(node: &MeshNode) -> &'static str {
     }
 }
 
-fn box_width(node: &MeshNode) -> u16 {
-    // Border, health mark and a space on the left, border on the right.
-    let text = UnicodeWidthStr::width(node_label(node).as_str()) + 4;
-    (text.min(MAX_BOX_WIDTH as usize) as u16).max(MIN_BOX_WIDTH)
+fn box_width(node: &MeshNode, show_cluster: bool) -> u16 {
+    // Border, health mark and a space on the left, border on the right; the tag sits in the
+    // top border between two corners and a rule each side.
+    let label = UnicodeWidthStr::width(node_label(node).as_str()) + 4;
+    let tag = UnicodeWidthStr::width(box_tag(node, show_cluster).as_str()) + 4;
+    (label.max(tag).min(MAX_BOX_WIDTH as usize) as u16).max(MIN_BOX_WIDTH)
 }
 
 impl TopologyView {
@@ -85,6 +109,7 @@ impl TopologyView {
         filter: &VisibleFilter,
         previous: Option<&TopologyView>,
     ) -> Self {
+        let show_clusters = graph.spans_clusters();
         let visible = visible_nodes(graph, filter);
         let mut nodes: Vec<NodeIndex> = visible.iter().copied().collect();
         nodes.sort_by(|a, b| graph.graph[*a].key.cmp(&graph.graph[*b].key));
@@ -107,7 +132,7 @@ impl TopologyView {
                 let node = &graph.graph[*n];
                 NodeSpec {
                     key: node.key.0.clone(),
-                    width: box_width(node),
+                    width: box_width(node, show_clusters),
                     min_height: 3,
                 }
             })
@@ -118,6 +143,7 @@ impl TopologyView {
                 return TopologyView {
                     nodes,
                     edges: edge_indices,
+                    show_clusters,
                     ..previous.clone()
                 };
             }
@@ -139,6 +165,7 @@ impl TopologyView {
             edges: edge_indices,
             specs,
             layout,
+            show_clusters,
             signature,
         }
     }

@@ -124,11 +124,31 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.window = snapshot.window;
     state.source_health = SourceHealth::Ok;
     state.notice = None;
-    state.inaccessible_namespaces = snapshot
-        .inventory
+    // With several clusters a namespace's name alone does not say which one refused it.
+    let inventory = &snapshot.inventory;
+    let several_clusters = inventory
+        .namespaces
+        .iter()
+        .map(|n| n.cluster.as_str())
+        .chain(
+            inventory
+                .inaccessible_namespaces
+                .iter()
+                .map(|n| n.cluster.as_str()),
+        )
+        .collect::<BTreeSet<_>>()
+        .len()
+        > 1;
+    state.inaccessible_namespaces = inventory
         .inaccessible_namespaces
         .iter()
-        .map(|n| sanitize(n))
+        .map(|n| {
+            if several_clusters {
+                sanitize(&format!("{}/{}", n.cluster, n.name))
+            } else {
+                sanitize(&n.name)
+            }
+        })
         .collect();
     let mut namespaces: BTreeSet<String> = snapshot
         .inventory

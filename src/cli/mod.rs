@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use values::{parse_duration, parse_header, parse_instant};
+pub use values::ContextArg;
+use values::{parse_context, parse_duration, parse_header, parse_instant};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,9 +32,17 @@ pub struct Cli {
 /// Where a live mesh's data comes from, and how it is shown.
 #[derive(Debug, Args, Clone, Default)]
 pub struct LiveArgs {
-    /// Kubeconfig context to read (repeat for several clusters) [default: the current context]
-    #[arg(long, global = true, value_name = "NAME")]
-    pub context: Vec<String>,
+    /// Kubeconfig context to read; repeat or separate with commas for several clusters, each
+    /// as CONTEXT=CLUSTER when Istio's metrics name its cluster otherwise [default: the
+    /// current context]
+    #[arg(
+        long,
+        global = true,
+        value_delimiter = ',',
+        value_parser = parse_context,
+        value_name = "CONTEXT[=CLUSTER],..."
+    )]
+    pub context: Vec<ContextArg>,
     /// Namespaces to show, comma-separated [default: all the mesh's namespaces]
     #[arg(
         short = 'n',
@@ -103,6 +112,54 @@ pub struct LiveArgs {
     /// Don't read Kubernetes at all: build the graph from metrics alone
     #[arg(long, global = true)]
     pub metrics_only: bool,
+}
+
+/// Istio's default cluster id, which the `*_cluster` metric labels carry unless the mesh
+/// was installed with another `global.multiCluster.clusterName`.
+pub const ISTIO_DEFAULT_CLUSTER: &str = "Kubernetes";
+
+/// One cluster to watch: a kubeconfig context (`None`: the current one, or in-cluster
+/// credentials) and the name its objects carry, which Istio's metrics must use too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterTarget {
+    pub context: Option<String>,
+    pub cluster: String,
+}
+
+impl LiveArgs {
+    /// The clusters to watch: the current context when none is named, else one per
+    /// `--context`, each cluster named once.
+    pub fn clusters(&self) -> Result<Vec<ClusterTarget>, String> {
+        if self.context.is_empty() {
+            return Ok(vec![ClusterTarget {
+                context: None,
+                cluster: ISTIO_DEFAULT_CLUSTER.to_owned(),
+            }]);
+        }
+        let mut targets: Vec<ClusterTarget> = Vec::with_capacity(self.context.len());
+        for arg in &self.context {
+            let cluster = arg.cluster.clone().unwrap_or_else(|| arg.context.clone());
+            if targets
+                .iter()
+                .any(|t| t.context.as_deref() == Some(arg.context.as_str()))
+            {
+                return Err(format!("--context {} is given twice", arg.context));
+            }
+            if let Some(other) = targets.iter().find(|t| t.cluster == cluster) {
+                return Err(format!(
+                    "contexts {} and {} would both be cluster {cluster}: name them apart with \
+                     CONTEXT=CLUSTER",
+                    other.context.as_deref().unwrap_or_default(),
+                    arg.context
+                ));
+            }
+            targets.push(ClusterTarget {
+                context: Some(arg.context.clone()),
+                cluster,
+            });
+        }
+        Ok(targets)
+    }
 }
 
 /// How often a live source refreshes unless told otherwise.
@@ -196,4 +253,70 @@ pub struct DemoArgs {
     /// Exit right after the first frame with data is drawn (start-up benchmark)
     #[arg(long, hide = true)]
     pub exit_after_first_frame: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A cluster to watch as (context, cluster name).
+    type Target = (Option<String>, String);
+
+    fn clusters(args: &[&str]) -> Result<Vec<Target>, String> {
+        let cli = Cli::try_parse_from(std::iter::once("meshtui").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        let targets = cli.live.clusters()?;
+        Ok(targets
+            .into_iter()
+            .map(|t| (t.context, t.cluster))
+            .collect())
+    }
+
+    fn target(context: &str, cluster: &str) -> Target {
+        (Some(context.into()), cluster.into())
+    }
+
+    #[test]
+    fn contexts_are_repeated_or_comma_separated_each_named_as_its_cluster_unless_mapped() {
+        let cases: [(&str, &[&str], Vec<Target>); 5] = [
+            (
+                "none: the current context, Istio's default cluster id",
+                &[],
+                vec![(None, "Kubernetes".into())],
+            ),
+            ("one", &["--context", "prod"], vec![target("prod", "prod")]),
+            (
+                "repeated",
+                &["--context", "east", "--context", "west=cluster-west"],
+                vec![target("east", "east"), target("west", "cluster-west")],
+            ),
+            (
+                "comma-separated",
+                &["--context=east=cluster1,west=cluster2"],
+                vec![target("east", "cluster1"), target("west", "cluster2")],
+            ),
+            (
+                "after a subcommand",
+                &["graph", "--context", "a,b", "--demo"],
+                vec![target("a", "a"), target("b", "b")],
+            ),
+        ];
+        for (name, args, expected) in cases {
+            assert_eq!(clusters(args).unwrap(), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_context_given_twice_or_two_contexts_named_as_one_cluster_are_refused() {
+        let cases: [(&[&str], &str); 4] = [
+            (&["--context", "east,east"], "given twice"),
+            (&["--context", "east=c1,west=c1"], "both be cluster c1"),
+            (&["--context", "east,west=east"], "both be cluster east"),
+            (&["--context", "east,=west"], "names no context"),
+        ];
+        for (args, says) in cases {
+            let error = clusters(args).unwrap_err();
+            assert!(error.contains(says), "{args:?}: {error}");
+        }
+    }
 }

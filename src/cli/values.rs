@@ -83,6 +83,39 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
+/// A kubeconfig context to watch, and the cluster id Istio's metrics give that cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextArg {
+    pub context: String,
+    /// The `source_cluster`/`destination_cluster` value; `None`: the context's name.
+    pub cluster: Option<String>,
+}
+
+/// `CONTEXT` or `CONTEXT=CLUSTER`.
+pub fn parse_context(text: &str) -> Result<ContextArg, String> {
+    let text = text.trim();
+    let (context, cluster) = match text.split_once('=') {
+        Some((context, cluster)) => (context.trim(), Some(cluster.trim())),
+        None => (text, None),
+    };
+    let printable = |s: &str| !s.is_empty() && !s.chars().any(char::is_control);
+    if !printable(context) {
+        return Err(format!(
+            "{text:?} names no context (write CONTEXT or CONTEXT=CLUSTER)"
+        ));
+    }
+    if cluster.is_some_and(|c| !printable(c) || c.contains('=')) {
+        return Err(format!(
+            "{text:?} names no cluster after '=' (write CONTEXT=CLUSTER, the cluster as \
+             Istio's source_cluster label names it)"
+        ));
+    }
+    Ok(ContextArg {
+        context: context.to_owned(),
+        cluster: cluster.map(str::to_owned),
+    })
+}
+
 /// `Name: value`, as `curl -H` takes headers.
 pub fn parse_header(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
@@ -146,6 +179,28 @@ mod tests {
             "-5",
         ] {
             assert!(parse_instant(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn contexts_are_a_name_with_an_optional_cluster_after_an_equals_sign() {
+        let cases = [
+            ("prod", "prod", None),
+            ("prod=cluster-east", "prod", Some("cluster-east")),
+            (" prod = east ", "prod", Some("east")),
+            (
+                "arn:aws:eks:eu-west-1:123:cluster/prod=eks-prod",
+                "arn:aws:eks:eu-west-1:123:cluster/prod",
+                Some("eks-prod"),
+            ),
+        ];
+        for (text, context, cluster) in cases {
+            let parsed = parse_context(text).unwrap();
+            assert_eq!(parsed.context, context, "{text}");
+            assert_eq!(parsed.cluster.as_deref(), cluster, "{text}");
+        }
+        for bad in ["", "=east", "prod=", "prod=a=b", "pr\u{1b}od"] {
+            assert!(parse_context(bad).is_err(), "{bad:?}");
         }
     }
 

@@ -8,22 +8,32 @@ use super::{sorted, MTLS_FULL_SHARE};
 
 /// A `digraph` laid out left to right like the topology screen: node shape by kind, colour
 /// by health, edges labelled with their rate and error share (or TCP bytes), plain-text
-/// edges dashed. Sorted like the JSON export.
+/// edges dashed. When nodes of several clusters appear, each cluster's nodes are drawn in a
+/// box labelled with its name (a Graphviz `subgraph cluster_…`). Sorted like the JSON export.
 pub fn to_dot(graph: &MeshGraph) -> String {
     let (nodes, edges) = sorted(graph);
 
     let mut out = String::from("digraph mesh {\n  rankdir=LR;\n  node [fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n");
+    let clusters: Vec<&str> = if graph.spans_clusters() {
+        graph.clusters().into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let in_a_box = |node: &MeshNode| clusters.contains(&node.cluster.as_str());
     // Writing to a String cannot fail.
-    for node in &nodes {
+    for (number, cluster) in clusters.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {} [label={}, shape={}, color={}{}];",
-            quoted(&node.key.0),
-            quoted(&node_label(node)),
-            shape(node.kind),
-            quoted(colour(node.health)),
-            if node.idle { ", style=dotted" } else { "" },
+            "  subgraph cluster_{number} {{\n    label={};",
+            quoted(cluster)
         );
+        for node in nodes.iter().filter(|n| n.cluster == *cluster) {
+            let _ = writeln!(out, "  {}", node_statement(node));
+        }
+        out.push_str("  }\n");
+    }
+    for node in nodes.iter().filter(|n| !in_a_box(n)) {
+        let _ = writeln!(out, "{}", node_statement(node));
     }
     // App boxes as Graphviz clusters, which draw a frame around their members.
     for app_box in &graph.boxes {
@@ -55,6 +65,17 @@ pub fn to_dot(graph: &MeshGraph) -> String {
     }
     out.push_str("}\n");
     out
+}
+
+fn node_statement(node: &MeshNode) -> String {
+    format!(
+        "  {} [label={}, shape={}, color={}{}];",
+        quoted(&node.key.0),
+        quoted(&node_label(node)),
+        shape(node.kind),
+        quoted(colour(node.health)),
+        if node.idle { ", style=dotted" } else { "" },
+    )
 }
 
 /// A DOT string literal. Inside one only `"` needs escaping, but a backslash would start an

@@ -412,3 +412,65 @@ fn idle_nodes_are_exported_as_idle_and_dotted() {
         "  \"svc/Kubernetes/bookinfo/mysqldb\" [label=\"mysqldb\", shape=triangle, color=\"gray50\", style=dotted];\n"
     ));
 }
+
+#[test]
+fn dot_boxes_each_clusters_nodes_when_the_graph_spans_several_clusters() {
+    let mut graph = small_graph();
+    let remote = add(
+        &mut graph,
+        MeshNode {
+            cluster: "west \"2\"".into(),
+            ..node(
+                "wl/west/bookinfo/reviews-v2",
+                NodeKind::Workload,
+                "bookinfo",
+                "reviews-v2",
+            )
+        },
+    );
+    let outsider = add(
+        &mut graph,
+        MeshNode {
+            cluster: "unknown".into(),
+            ..node(
+                "ext/api.example.com",
+                NodeKind::External,
+                "unknown",
+                "api.example.com",
+            )
+        },
+    );
+    let page = graph
+        .node_index(&NodeKey("va/Kubernetes/bookinfo/productpage-v1".into()))
+        .unwrap();
+    graph
+        .graph
+        .add_edge(page, remote, http_edge(2.0, 0.0, Health::Healthy));
+    graph
+        .graph
+        .add_edge(remote, outsider, http_edge(1.0, 0.0, Health::Healthy));
+    let expected = concat!(
+        "digraph mesh {\n",
+        "  rankdir=LR;\n",
+        "  node [fontname=\"sans-serif\"];\n",
+        "  edge [fontname=\"sans-serif\", fontsize=10];\n",
+        "  subgraph cluster_0 {\n",
+        "    label=\"Kubernetes\";\n",
+        "    \"va/Kubernetes/bookinfo/productpage-v1\" [label=\"productpage\\nv1\", shape=box, color=\"darkorange\"];\n",
+        "    \"wl/Kubernetes/bookinfo/mysql\" [label=\"mysql\", shape=ellipse, color=\"forestgreen\"];\n",
+        "    \"wl/Kubernetes/istio-system/istio-ingressgateway\" [label=\"istio-ingressgateway\", shape=house, color=\"forestgreen\"];\n",
+        "  }\n",
+        "  subgraph cluster_1 {\n",
+        "    label=\"west \\\"2\\\"\";\n",
+        "    \"wl/west/bookinfo/reviews-v2\" [label=\"reviews-v2\", shape=ellipse, color=\"forestgreen\"];\n",
+        "  }\n",
+        "  \"ext/api.example.com\" [label=\"api.example.com\", shape=diamond, color=\"forestgreen\"];\n",
+    );
+    let dot = to_dot(&graph);
+    assert!(dot.starts_with(expected), "{dot}");
+    assert!(dot.contains(
+        "  \"va/Kubernetes/bookinfo/productpage-v1\" -> \"wl/west/bookinfo/reviews-v2\" [label=\"2.00/s 0.0%\""
+    ));
+    // One cluster: no boxes, as before.
+    assert!(!to_dot(&small_graph()).contains("subgraph"));
+}

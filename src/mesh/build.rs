@@ -18,7 +18,7 @@ use petgraph::stable_graph::NodeIndex;
 use super::boxes::box_by_app;
 use super::graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 use super::health::{Health, HealthThresholds};
-use super::inventory::{GatewayRole, Inventory, WorkloadInfo};
+use super::inventory::{GatewayRole, Inventory, InventoryIndex};
 use super::sanitize::sanitize;
 use super::traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, ResponseClass,
@@ -289,13 +289,10 @@ pub fn build_graph(
     options: &GraphOptions,
 ) -> MeshGraph {
     let service_graph = options.graph_type == GraphType::Service;
+    let index = inventory.index();
     let mut builder = Builder {
         graph: MeshGraph::default(),
-        workloads: inventory
-            .workloads
-            .iter()
-            .map(|w| ((w.namespace.as_str(), w.name.as_str()), w))
-            .collect(),
+        inventory: &index,
         external_hosts: inventory
             .services
             .iter()
@@ -320,7 +317,7 @@ pub fn build_graph(
     if let Some(folded) = folded {
         folded.apply(&mut graph, options);
     }
-    mark_outsiders(&mut graph, options, inventory);
+    mark_outsiders(&mut graph, options, &index);
     if matches!(options.graph_type, GraphType::App | GraphType::VersionedApp) {
         box_by_app(&mut graph);
     }
@@ -336,13 +333,8 @@ fn usable(sample: &TrafficSample) -> bool {
 /// `inaccessible` too when the cluster did not list its namespace or refused to show it; the
 /// unknown caller, and
 /// services in no known namespace or outside the mesh, are always `inaccessible`.
-fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &Inventory) {
+fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &InventoryIndex) {
     let requested: HashSet<&str> = options.namespaces.iter().map(String::as_str).collect();
-    let listed: HashSet<&str> = inventory
-        .namespaces
-        .iter()
-        .map(|n| n.name.as_str())
-        .collect();
     for node in graph.graph.node_weights_mut() {
         let namespace_known = known(&node.namespace);
         node.outside = !requested.is_empty()
@@ -353,8 +345,8 @@ fn mark_outsiders(graph: &mut MeshGraph, options: &GraphOptions, inventory: &Inv
             NodeKind::Service if !namespace_known => true,
             // Outside and never listed, or a namespace the user may not read (RBAC).
             _ => {
-                (node.outside && !listed.contains(node.namespace.as_str()))
-                    || !inventory.is_accessible(&node.namespace)
+                (node.outside && !inventory.lists_namespace(&node.cluster, &node.namespace))
+                    || !inventory.is_accessible(&node.cluster, &node.namespace)
             }
         };
     }
@@ -373,7 +365,7 @@ type ServiceIdentity<'i> = (&'i str, &'i str, &'i str, &'i str, bool);
 struct Builder<'i> {
     graph: MeshGraph,
     /// Inventory indexes, built once so that each observation costs a hash lookup.
-    workloads: HashMap<(&'i str, &'i str), &'i WorkloadInfo>,
+    inventory: &'i InventoryIndex<'i>,
     external_hosts: HashSet<&'i str>,
     /// Nodes already made for a peer's labels: most observations repeat a peer.
     peer_nodes: HashMap<&'i PeerLabels, NodeIndex>,
@@ -482,8 +474,8 @@ impl<'i> Builder<'i> {
             (None, Identity::VersionedApp) => NodeKind::VersionedApp,
         };
         let sidecar = self
-            .workloads
-            .get(&(peer.namespace.as_str(), peer.workload.as_str()))
+            .inventory
+            .workload(&peer.cluster, &peer.namespace, &peer.workload)
             .map(|w| w.sidecar_injected);
         self.graph.upsert_node(NodeKey(key.clone()), || MeshNode {
             kind,
@@ -506,9 +498,9 @@ impl<'i> Builder<'i> {
     }
 
     fn gateway_role(&self, peer: &PeerLabels) -> Option<GatewayRole> {
-        if let Some(workload) = self
-            .workloads
-            .get(&(peer.namespace.as_str(), peer.workload.as_str()))
+        if let Some(workload) =
+            self.inventory
+                .workload(&peer.cluster, &peer.namespace, &peer.workload)
         {
             return workload.gateway;
         }

@@ -1,6 +1,6 @@
 use super::*;
 use crate::mesh::graph::AppBox;
-use crate::mesh::inventory::{ServiceInfo, WorkloadInfo, WorkloadKind};
+use crate::mesh::inventory::{NamespaceRef, ServiceInfo, WorkloadInfo, WorkloadKind};
 
 const BUCKETS_MS: [f64; 6] = [5.0, 10.0, 25.0, 50.0, 100.0, f64::INFINITY];
 
@@ -675,7 +675,7 @@ fn a_gateway_is_one_app_node_in_the_app_graph() {
 #[test]
 fn nodes_in_a_namespace_the_user_may_not_read_are_marked_inaccessible() {
     let inventory = Inventory {
-        inaccessible_namespaces: vec!["bookinfo".into()],
+        inaccessible_namespaces: vec![NamespaceRef::new("Kubernetes", "bookinfo")],
         ..Inventory::default()
     };
     let samples = [requests(productpage_to_reviews_v2(), 1.0)];

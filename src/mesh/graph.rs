@@ -1,11 +1,11 @@
 //! The service graph: nodes and edges on petgraph, built from traffic samples plus inventory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 
 use super::health::Health;
-use super::traffic::{ErrorSplit, LatencyQuantiles, Protocol};
+use super::traffic::{ErrorSplit, LatencyQuantiles, Protocol, UNKNOWN};
 
 /// Which identity a node stands for (Kiali's graph types).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -176,6 +176,27 @@ impl MeshGraph {
         let node = self.graph.remove_node(index)?;
         self.index.remove(&node.key);
         Some(node)
+    }
+
+    /// The clusters the nodes are in, sorted; callers and hosts of no known cluster left out.
+    pub fn clusters(&self) -> BTreeSet<&str> {
+        self.graph
+            .node_weights()
+            .map(|n| n.cluster.as_str())
+            .filter(|c| !c.is_empty() && *c != UNKNOWN)
+            .collect()
+    }
+
+    /// Whether nodes of several clusters appear, so that views must say which is which.
+    pub fn spans_clusters(&self) -> bool {
+        let mut clusters = self
+            .graph
+            .node_weights()
+            .map(|n| n.cluster.as_str())
+            .filter(|c| !c.is_empty() && *c != UNKNOWN);
+        clusters
+            .next()
+            .is_some_and(|first| clusters.any(|other| other != first))
     }
 
     /// Finds a node by key, adding it from `make` when absent.

@@ -1,7 +1,10 @@
-//! What the cluster says exists, independent of traffic: namespaces, services, workloads,
-//! pods and Istio configuration.
+//! What the clusters say exists, independent of traffic: namespaces, services, workloads,
+//! pods and Istio configuration, each tagged with its cluster so that the same names in two
+//! clusters stay apart.
 
-/// Everything known about the mesh's objects at one moment.
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// Everything known about the mesh's objects at one moment, in one or several clusters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Inventory {
     pub namespaces: Vec<NamespaceInfo>,
@@ -11,7 +14,23 @@ pub struct Inventory {
     pub istio_config: Vec<IstioConfigInfo>,
     /// Namespaces asked for whose objects the user may not read (the API answered 403):
     /// shown as such rather than as empty.
-    pub inaccessible_namespaces: Vec<String>,
+    pub inaccessible_namespaces: Vec<NamespaceRef>,
+}
+
+/// A namespace of one cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NamespaceRef {
+    pub cluster: String,
+    pub name: String,
+}
+
+impl NamespaceRef {
+    pub fn new(cluster: &str, name: &str) -> Self {
+        NamespaceRef {
+            cluster: cluster.to_owned(),
+            name: name.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,31 +132,153 @@ pub struct IstioConfigInfo {
 }
 
 impl Inventory {
-    pub fn workload(&self, namespace: &str, name: &str) -> Option<&WorkloadInfo> {
-        self.workloads
-            .iter()
-            .find(|w| w.namespace == namespace && w.name == name)
+    /// One inventory holding every part's objects, in the parts' order (each part sorted
+    /// as its watcher sorts it, so an unchanged mesh gives an equal inventory).
+    pub fn merged<'a>(parts: impl IntoIterator<Item = &'a Inventory>) -> Inventory {
+        let mut merged = Inventory::default();
+        for part in parts {
+            merged.namespaces.extend(part.namespaces.iter().cloned());
+            merged.services.extend(part.services.iter().cloned());
+            merged.workloads.extend(part.workloads.iter().cloned());
+            merged.pods.extend(part.pods.iter().cloned());
+            merged
+                .istio_config
+                .extend(part.istio_config.iter().cloned());
+            merged
+                .inaccessible_namespaces
+                .extend(part.inaccessible_namespaces.iter().cloned());
+        }
+        merged
     }
 
+    /// The clusters the inventory holds objects of, sorted.
+    pub fn clusters(&self) -> BTreeSet<&str> {
+        self.cluster_names().collect()
+    }
+
+    fn cluster_names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces
+            .iter()
+            .map(|n| n.cluster.as_str())
+            .chain(self.workloads.iter().map(|w| w.cluster.as_str()))
+            .chain(self.services.iter().map(|s| s.cluster.as_str()))
+            .chain(self.pods.iter().map(|p| p.cluster.as_str()))
+            .chain(self.istio_config.iter().map(|c| c.cluster.as_str()))
+            .chain(
+                self.inaccessible_namespaces
+                    .iter()
+                    .map(|n| n.cluster.as_str()),
+            )
+    }
+
+    /// The one cluster every object is in, if there is exactly one.
+    fn sole_cluster(&self) -> Option<&str> {
+        let mut names = self.cluster_names();
+        let first = names.next()?;
+        names.all(|name| name == first).then_some(first)
+    }
+
+    pub fn workload(&self, cluster: &str, namespace: &str, name: &str) -> Option<&WorkloadInfo> {
+        self.workloads
+            .iter()
+            .find(|w| w.cluster == cluster && w.namespace == namespace && w.name == name)
+    }
+
+    /// The service of a host; Istio treats a host in several clusters as one service
+    /// (namespace sameness), so the first cluster's answers.
     pub fn service_by_host(&self, host: &str) -> Option<&ServiceInfo> {
         self.services.iter().find(|s| s.host == host)
     }
 
     pub fn pods_of<'a>(
         &'a self,
+        cluster: &'a str,
         namespace: &'a str,
         workload: &'a str,
     ) -> impl Iterator<Item = &'a PodInfo> + 'a {
-        self.pods
-            .iter()
-            .filter(move |p| p.namespace == namespace && p.workload.as_deref() == Some(workload))
+        self.pods.iter().filter(move |p| {
+            p.cluster == cluster
+                && p.namespace == namespace
+                && p.workload.as_deref() == Some(workload)
+        })
     }
 
     pub fn istio_config_of(&self, kind: IstioKind) -> impl Iterator<Item = &IstioConfigInfo> {
         self.istio_config.iter().filter(move |c| c.kind == kind)
     }
 
-    pub fn is_accessible(&self, namespace: &str) -> bool {
-        !self.inaccessible_namespaces.iter().any(|n| n == namespace)
+    pub fn is_accessible(&self, cluster: &str, namespace: &str) -> bool {
+        !self
+            .inaccessible_namespaces
+            .iter()
+            .any(|n| n.cluster == cluster && n.name == namespace)
+    }
+
+    /// Hash indexes for looking up what the metrics name, built once per graph.
+    pub fn index(&self) -> InventoryIndex<'_> {
+        InventoryIndex {
+            sole_cluster: self.sole_cluster(),
+            workloads: self
+                .workloads
+                .iter()
+                .map(|w| {
+                    (
+                        (w.cluster.as_str(), w.namespace.as_str(), w.name.as_str()),
+                        w,
+                    )
+                })
+                .collect(),
+            namespaces: self
+                .namespaces
+                .iter()
+                .map(|n| (n.cluster.as_str(), n.name.as_str()))
+                .collect(),
+            inaccessible: self
+                .inaccessible_namespaces
+                .iter()
+                .map(|n| (n.cluster.as_str(), n.name.as_str()))
+                .collect(),
+        }
     }
 }
+
+/// The inventory looked up by the cluster names the metrics carry (`source_cluster`,
+/// `destination_cluster`). With several clusters those names must be the inventory's; an
+/// inventory of one cluster answers for any name, as a single-cluster mesh is usually
+/// `Kubernetes` in Istio's labels whatever its kubeconfig context is called.
+#[derive(Debug, Clone, Default)]
+pub struct InventoryIndex<'i> {
+    sole_cluster: Option<&'i str>,
+    workloads: HashMap<(&'i str, &'i str, &'i str), &'i WorkloadInfo>,
+    namespaces: HashSet<(&'i str, &'i str)>,
+    inaccessible: HashSet<(&'i str, &'i str)>,
+}
+
+impl<'i> InventoryIndex<'i> {
+    fn cluster<'a>(&'a self, cluster: &'a str) -> &'a str {
+        self.sole_cluster.unwrap_or(cluster)
+    }
+
+    pub fn workload(&self, cluster: &str, namespace: &str, name: &str) -> Option<&WorkloadInfo> {
+        self.workloads
+            .get(&(self.cluster(cluster), namespace, name))
+            .copied()
+    }
+
+    /// Whether the cluster listed the namespace.
+    pub fn lists_namespace(&self, cluster: &str, namespace: &str) -> bool {
+        self.namespaces
+            .contains(&(self.cluster(cluster), namespace))
+    }
+
+    /// Whether the user may read the namespace in that cluster (no 403 seen).
+    pub fn is_accessible(&self, cluster: &str, namespace: &str) -> bool {
+        !self
+            .inaccessible
+            .contains(&(self.cluster(cluster), namespace))
+    }
+}
+
+#[cfg(test)]
+#[path = "inventory_tests.rs"]
+mod tests;

@@ -13,7 +13,9 @@ pub mod traffic;
 pub use build::{build_graph, GraphOptions, TcpRate};
 pub use graph::{AppBox, GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
-pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
+pub use inventory::{
+    Inventory, InventoryIndex, NamespaceInfo, NamespaceRef, ServiceInfo, WorkloadInfo,
+};
 pub use labels::{IstioMetric, LabelError};
 pub use traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, SampleKind,

@@ -1,29 +1,35 @@
 //! Builds the live sources from the command line: Prometheus for traffic, Kubernetes for
-//! the inventory (unless metrics-only), joined through the inventory feed.
+//! the inventory of each cluster (unless metrics-only), joined through the inventory feed.
 
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use tokio::task::JoinHandle;
 
 use crate::cli::{LiveArgs, LIVE_REFRESH};
 use crate::mesh::Inventory;
-use crate::source::kube::{client_for, watch_inventory, InventorySettings};
+use crate::source::kube::{
+    client_for, merged_state, watch_clusters, ClusterFeeds, InventorySettings,
+};
 use crate::source::prometheus::{
     Auth, Endpoint, PrometheusClient, PrometheusSettings, PrometheusSource, RefreshSettings,
 };
-use crate::source::{InventoryFeed, InventoryHealth};
-
-/// Istio's default cluster id, which the `*_cluster` metric labels carry unless the mesh
-/// was installed with another `global.multiCluster.clusterName`.
-const DEFAULT_CLUSTER: &str = "Kubernetes";
+use crate::source::{InventoryHealth, InventoryState};
 
 /// The running pieces of a live session; dropping it stops the inventory watchers.
 pub struct LiveSources {
     pub client: PrometheusClient,
     pub refresh: RefreshSettings,
-    pub inventory: Option<(InventoryFeed, JoinHandle<()>)>,
+    pub inventory: Option<(ClusterFeeds, JoinHandle<()>)>,
+}
+
+/// The inventory a one-shot command reads, and the clusters left out of it.
+#[derive(Debug, Default)]
+pub struct SettledInventory {
+    pub inventory: Inventory,
+    /// One line per cluster whose objects could not be read (the others' are there).
+    pub problems: Vec<String>,
 }
 
 impl Drop for LiveSources {
@@ -43,22 +49,17 @@ impl LiveSources {
             );
         };
         let endpoint: Endpoint = prometheus.parse().context("reading --prometheus")?;
-        if live.context.len() > 1 {
-            bail!(
-                "several --context values (one graph across clusters) are not supported yet; \
-                 give one context"
-            );
+        let targets = live.clusters().map_err(|e| anyhow!(e))?;
+        let mut kube = Vec::new();
+        if !live.metrics_only {
+            for target in &targets {
+                let client = client_for(target.context.as_deref()).await.context(
+                    "reading the Kubernetes configuration (pass --metrics-only to draw the \
+                     graph from Prometheus alone)",
+                )?;
+                kube.push((client, target.cluster.clone()));
+            }
         }
-        let context = live.context.first().map(String::as_str);
-        let kube = if live.metrics_only {
-            None
-        } else {
-            let client = client_for(context).await.context(
-                "reading the Kubernetes configuration (pass --metrics-only to draw the graph \
-                 from Prometheus alone)",
-            )?;
-            Some(client)
-        };
         let settings = PrometheusSettings {
             auth: auth(live)?,
             headers: live.prometheus_header.clone(),
@@ -67,8 +68,10 @@ impl LiveSources {
             timeout: live.timeout,
             ..PrometheusSettings::new(endpoint)
         };
+        // Through the service proxy, Prometheus is reached in the first context's cluster.
+        let proxy_client = kube.first().map(|(client, _)| client.clone());
         let client =
-            PrometheusClient::new(&settings, kube.clone()).context("setting up Prometheus")?;
+            PrometheusClient::new(&settings, proxy_client).context("setting up Prometheus")?;
         let refresh = RefreshSettings {
             window: live.window,
             interval: live.refresh_every.unwrap_or(LIVE_REFRESH),
@@ -77,12 +80,18 @@ impl LiveSources {
         };
         // Checked now so that a bad namespace or window fails before the terminal is touched.
         refresh.plan().context("planning the Prometheus queries")?;
-        let inventory = kube.map(|client| {
-            let settings = InventorySettings {
-                namespaces: live.namespaces.clone(),
-                cluster: DEFAULT_CLUSTER.into(),
-            };
-            watch_inventory(client, settings)
+        let inventory = (!kube.is_empty()).then(|| {
+            let clusters = kube
+                .into_iter()
+                .map(|(client, cluster)| {
+                    let settings = InventorySettings {
+                        namespaces: live.namespaces.clone(),
+                        cluster,
+                    };
+                    (client, settings)
+                })
+                .collect();
+            watch_clusters(clusters)
         });
         Ok(LiveSources {
             client,
@@ -93,29 +102,72 @@ impl LiveSources {
 
     /// The running source for the TUI.
     pub fn source(&self) -> Result<PrometheusSource> {
-        let feed = self.inventory.as_ref().map(|(feed, _)| feed.clone());
+        let feed = self
+            .inventory
+            .as_ref()
+            .map(|(feeds, _)| feeds.merged.clone());
         PrometheusSource::new(self.client.clone(), self.refresh.clone(), feed)
             .context("starting the Prometheus source")
     }
 
-    /// The inventory once the watchers have listed everything (or failed), for one-shot
-    /// commands; empty in metrics-only mode.
-    pub async fn settled_inventory(&self, patience: Duration) -> Result<Inventory> {
-        let Some((feed, _)) = &self.inventory else {
-            return Ok(Inventory::default());
+    /// The inventory once every cluster's watchers have listed everything (or failed), for
+    /// one-shot commands; empty in metrics-only mode. With one cluster its failure is an
+    /// error; with several, only all of them failing is, and the others' are listed as
+    /// problems.
+    pub async fn settled_inventory(&self, patience: Duration) -> Result<SettledInventory> {
+        let Some((feeds, _)) = &self.inventory else {
+            return Ok(SettledInventory::default());
         };
-        let mut feed = feed.clone();
-        let settled = tokio::time::timeout(
-            patience,
-            feed.wait_for(|s| s.health != InventoryHealth::Syncing),
-        )
-        .await
-        .context("the Kubernetes API did not list the mesh in time")?
-        .context("the Kubernetes watcher stopped")?;
-        if let InventoryHealth::Failing(message) = &settled.health {
-            bail!("reading the cluster failed: {message}");
+        let deadline = tokio::time::Instant::now() + patience;
+        let mut states = Vec::with_capacity(feeds.clusters.len());
+        for (cluster, feed) in &feeds.clusters {
+            let mut feed = feed.clone();
+            let settled = tokio::time::timeout_at(
+                deadline,
+                feed.wait_for(|s| s.health != InventoryHealth::Syncing),
+            )
+            .await
+            .map(|answer| answer.map(|state| state.clone()));
+            let state = match settled {
+                Ok(Ok(state)) => state,
+                Ok(Err(_)) => failing(&feed, "the Kubernetes watcher stopped"),
+                Err(_) => failing(&feed, "the Kubernetes API did not list the mesh in time"),
+            };
+            states.push((cluster.as_str(), state));
         }
-        Ok(settled.inventory.clone())
+        let problems: Vec<String> = states
+            .iter()
+            .filter_map(|(cluster, state)| match &state.health {
+                InventoryHealth::Failing(message) => Some(format!("cluster {cluster}: {message}")),
+                _ => None,
+            })
+            .collect();
+        match states.as_slice() {
+            [(_, only)] => {
+                if let InventoryHealth::Failing(message) = &only.health {
+                    bail!("reading the cluster failed: {message}");
+                }
+            }
+            _ if problems.len() == states.len() => {
+                bail!("reading every cluster failed: {}", problems.join("; "))
+            }
+            _ => {}
+        }
+        let inventory = merged_state(states.iter().map(|(c, s)| (*c, s))).inventory;
+        Ok(SettledInventory {
+            inventory,
+            problems,
+        })
+    }
+}
+
+/// What a watcher last published, as failing for `reason` (keeping its inventory).
+fn failing(feed: &crate::source::InventoryFeed, reason: &str) -> InventoryState {
+    let last = feed.borrow();
+    InventoryState {
+        inventory: last.inventory.clone(),
+        health: InventoryHealth::Failing(reason.to_owned()),
+        stale_since_unix_s: last.stale_since_unix_s,
     }
 }
 

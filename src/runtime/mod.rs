@@ -18,7 +18,7 @@ use crate::cli::{
 };
 use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::export::{self, ExportMeta};
-use crate::mesh::{GraphOptions, GraphType};
+use crate::mesh::{GraphOptions, GraphType, Inventory, MeshGraph};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
 use crate::source::prometheus::fetch_snapshot;
 use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
@@ -128,8 +128,11 @@ async fn print_graph(
         .snapshot()
     } else {
         let sources = LiveSources::start(live, args.time).await?;
-        let inventory = sources.settled_inventory(live.timeout).await?;
-        fetch_snapshot(&sources.client, &sources.refresh, inventory)
+        let settled = sources.settled_inventory(live.timeout).await?;
+        for problem in &settled.problems {
+            eprintln!("meshtui: {problem}; the graph lacks that cluster's inventory");
+        }
+        fetch_snapshot(&sources.client, &sources.refresh, settled.inventory)
             .await
             .context("reading Prometheus")?
     };
@@ -141,6 +144,9 @@ async fn print_graph(
         ..GraphOptions::default()
     };
     let graph = crate::mesh::build_graph(&snapshot.samples, &snapshot.inventory, &options);
+    if let Some(hint) = unmatched_clusters(&snapshot.inventory, &graph) {
+        eprintln!("meshtui: {hint}");
+    }
     let text = match args.output {
         GraphFormat::Json => {
             let meta = ExportMeta {
@@ -157,6 +163,28 @@ async fn print_graph(
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}").context("writing to standard output")?;
     Ok(())
+}
+
+/// When the contexts' cluster names and the metrics' `*_cluster` labels miss each other,
+/// the inventory joins nothing there: say how to name them alike.
+fn unmatched_clusters(inventory: &Inventory, graph: &MeshGraph) -> Option<String> {
+    let listed = inventory.clusters();
+    let seen = graph.clusters();
+    // One cluster's inventory answers for any name.
+    if listed.len() < 2 {
+        return None;
+    }
+    let unseen: Vec<&str> = listed.difference(&seen).copied().collect();
+    let unlisted: Vec<&str> = seen.difference(&listed).copied().collect();
+    if unseen.is_empty() || unlisted.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the metrics name clusters {} that no context is named as, and no metrics name {}: \
+         write --context CONTEXT=CLUSTER with the cluster as Istio's metrics name it",
+        unlisted.join(", "),
+        unseen.join(", ")
+    ))
 }
 
 fn graph_type(arg: GraphTypeArg) -> GraphType {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use kube::runtime::WatchStreamExt;
-use meshtui::mesh::inventory::{GatewayRole, IstioKind, PodPhase};
+use meshtui::mesh::inventory::{GatewayRole, IstioKind, NamespaceRef, PodPhase};
 use meshtui::source::kube::{watch_inventory, InventorySettings};
 use meshtui::source::{InventoryFeed, InventoryHealth, InventoryState};
 use serde_json::json;
@@ -96,22 +96,29 @@ async fn the_initial_lists_fill_the_inventory_with_bookinfo() {
     assert!(!sleep.sidecar_injected);
     assert_eq!(sleep.proxy_version, None);
 
-    let reviews_v2 = inventory.workload("bookinfo", "reviews-v2").unwrap();
+    let reviews_v2 = inventory
+        .workload("Kubernetes", "bookinfo", "reviews-v2")
+        .unwrap();
     assert_eq!(reviews_v2.app.as_deref(), Some("reviews"));
     assert_eq!(reviews_v2.version.as_deref(), Some("v2"));
     assert!(reviews_v2.sidecar_injected);
     assert_eq!((reviews_v2.pods_ready, reviews_v2.pods_desired), (1, 1));
     assert!(
         !inventory
-            .workload("legacy", "sleep")
+            .workload("Kubernetes", "legacy", "sleep")
             .unwrap()
             .sidecar_injected
     );
     let gateway = inventory
-        .workload("istio-system", "istio-ingressgateway")
+        .workload("Kubernetes", "istio-system", "istio-ingressgateway")
         .unwrap();
     assert_eq!(gateway.gateway, Some(GatewayRole::Ingress));
-    assert_eq!(inventory.pods_of("bookinfo", "reviews-v3").count(), 1);
+    assert_eq!(
+        inventory
+            .pods_of("Kubernetes", "bookinfo", "reviews-v3")
+            .count(),
+        1
+    );
 
     let reviews = inventory
         .service_by_host("reviews.bookinfo.svc.cluster.local")
@@ -156,7 +163,13 @@ async fn a_pod_added_while_watching_shows_up_and_disappears_when_deleted() {
 
     emulator.create(extra_reviews_pod("reviews-v2-extra"));
     let state = wait_for(&mut feed, "the new pod", |s| has_pod(s, "reviews-v2-extra")).await;
-    assert_eq!(state.inventory.pods_of("bookinfo", "reviews-v2").count(), 2);
+    assert_eq!(
+        state
+            .inventory
+            .pods_of("Kubernetes", "bookinfo", "reviews-v2")
+            .count(),
+        2
+    );
 
     emulator.delete("v1", "Pod", "bookinfo", "reviews-v2-extra");
     wait_for(&mut feed, "the pod gone", |s| {
@@ -173,7 +186,7 @@ async fn a_restarting_pod_shows_its_restarts_and_readiness() {
     let state = wait_for(&mut feed, "a synced inventory", is_ok).await;
     let ratings = state
         .inventory
-        .pods_of("bookinfo", "ratings-v1")
+        .pods_of("Kubernetes", "bookinfo", "ratings-v1")
         .next()
         .unwrap();
     let mut pod = emulator
@@ -243,7 +256,13 @@ async fn an_expired_resource_version_makes_the_watcher_relist_and_recover() {
         !s.inventory.pods.iter().any(|p| p.namespace == "legacy")
     })
     .await;
-    assert_eq!(state.inventory.pods_of("bookinfo", "reviews-v1").count(), 1);
+    assert_eq!(
+        state
+            .inventory
+            .pods_of("Kubernetes", "bookinfo", "reviews-v1")
+            .count(),
+        1
+    );
     emulator.create(extra_reviews_pod("after-the-relist"));
     wait_for(&mut feed, "a pod created after the re-list", |s| {
         has_pod(s, "after-the-relist") && is_ok(s)
@@ -267,12 +286,12 @@ async fn a_forbidden_namespace_is_inaccessible_while_the_other_namespace_still_a
     .await;
     assert_eq!(
         state.inventory.inaccessible_namespaces,
-        vec!["legacy".to_owned()]
+        vec![NamespaceRef::new("Kubernetes", "legacy")]
     );
-    assert!(state.inventory.is_accessible("bookinfo"));
+    assert!(state.inventory.is_accessible("Kubernetes", "bookinfo"));
     assert!(state
         .inventory
-        .workload("bookinfo", "productpage-v1")
+        .workload("Kubernetes", "bookinfo", "productpage-v1")
         .is_some());
     assert!(state
         .inventory
@@ -382,12 +401,15 @@ async fn access_taken_away_while_watching_marks_the_namespace_until_it_is_given_
     emulator.forbid_namespace("legacy");
     emulator.drop_watches();
     let marked = wait_for(&mut feed, "legacy marked inaccessible", |s| {
-        s.inventory.inaccessible_namespaces == ["legacy"]
+        s.inventory.inaccessible_namespaces == [NamespaceRef::new("Kubernetes", "legacy")]
     })
     .await;
     assert_eq!(marked.health, InventoryHealth::Ok);
     assert!(
-        marked.inventory.workload("legacy", "sleep").is_some(),
+        marked
+            .inventory
+            .workload("Kubernetes", "legacy", "sleep")
+            .is_some(),
         "what was listed before stays"
     );
 
@@ -397,7 +419,10 @@ async fn access_taken_away_while_watching_marks_the_namespace_until_it_is_given_
         s.inventory.inaccessible_namespaces.is_empty()
     })
     .await;
-    assert!(state.inventory.workload("legacy", "sleep").is_some());
+    assert!(state
+        .inventory
+        .workload("Kubernetes", "legacy", "sleep")
+        .is_some());
     task.abort();
 }
 
@@ -473,7 +498,7 @@ async fn without_istio_installed_the_inventory_is_complete_and_healthy() {
     assert!(state.inventory.istio_config.is_empty());
     assert!(state
         .inventory
-        .workload("bookinfo", "productpage-v1")
+        .workload("Kubernetes", "bookinfo", "productpage-v1")
         .is_some());
     task.abort();
 }

@@ -203,7 +203,10 @@ fn a_failing_inventory_shows_its_age_and_the_namespaces_the_cluster_refused() {
     let mut snapshot = state.snapshot.clone().unwrap();
     let taken_at = snapshot.taken_at_unix_s;
     snapshot.inventory_stale_since_unix_s = Some(taken_at - 42.0);
-    snapshot.inventory.inaccessible_namespaces = vec!["legacy\u{1b}[2J".into()];
+    snapshot.inventory.inaccessible_namespaces = vec![meshtui::mesh::inventory::NamespaceRef::new(
+        "Kubernetes",
+        "legacy\u{1b}[2J",
+    )];
     update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
     update(
         &mut state,

@@ -6,3 +6,4 @@ pub mod kube_emulator;
 pub mod prometheus;
 pub mod tls;
 pub mod tmux;
+pub mod two_clusters;

@@ -42,6 +42,31 @@ impl RealPrometheus {
         )
     }
 
+    /// Starts Prometheus over `openmetrics` (a whole exposition, `# EOF` included)
+    /// backfilled with `promtool`, and waits until it answers `/-/ready`.
+    pub fn start_with_openmetrics(openmetrics: &str) -> RealPrometheus {
+        require_binary("prometheus");
+        require_binary("promtool");
+        let data_dir = unique_dir("prometheus-openmetrics");
+        let input = data_dir.join("input.om");
+        std::fs::write(&input, openmetrics).expect("write the OpenMetrics file");
+        let backfill = Command::new("promtool")
+            .args(["tsdb", "create-blocks-from", "openmetrics"])
+            .arg(&input)
+            .arg(data_dir.join("tsdb"))
+            .output()
+            .expect("run promtool");
+        assert!(
+            backfill.status.success(),
+            "promtool tsdb create-blocks-from openmetrics failed:\n{}",
+            String::from_utf8_lossy(&backfill.stderr)
+        );
+        Self::launch(
+            data_dir,
+            "global:\n  scrape_interval: 15s\nscrape_configs: []\n",
+        )
+    }
+
     /// Starts an empty Prometheus that scrapes `target`'s `/metrics` every second (a
     /// loopback address), and waits until it answers `/-/ready`.
     pub fn start_scraping(target: SocketAddr) -> RealPrometheus {

@@ -403,15 +403,17 @@ fn the_inventory_lists_namespaces_services_and_workloads() {
         .service_by_host("api.payments.example.com")
         .unwrap();
     assert!(external.external);
-    let reviews_v2 = inventory.workload("bookinfo", "reviews-v2").unwrap();
+    let reviews_v2 = inventory
+        .workload("Kubernetes", "bookinfo", "reviews-v2")
+        .unwrap();
     assert_eq!((reviews_v2.pods_ready, reviews_v2.pods_desired), (1, 2));
     let gateway = inventory
-        .workload("istio-system", "istio-ingressgateway")
+        .workload("Kubernetes", "istio-system", "istio-ingressgateway")
         .unwrap();
     assert!(gateway.gateway.is_some());
     assert!(
         !inventory
-            .workload("shop", "loadgenerator")
+            .workload("Kubernetes", "shop", "loadgenerator")
             .unwrap()
             .sidecar_injected
     );

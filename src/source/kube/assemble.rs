@@ -14,7 +14,7 @@ use super::objects::{
     daemon_set_info, deployment_info, namespace_info, pod_info, service_info, stateful_set_info,
 };
 use super::status::Statuses;
-use crate::mesh::inventory::{Inventory, IstioKind, NamespaceInfo};
+use crate::mesh::inventory::{Inventory, IstioKind, NamespaceInfo, NamespaceRef};
 
 /// Readers of every reflector, one per kind and watched scope.
 #[derive(Default)]
@@ -133,7 +133,11 @@ impl Stores {
             workloads,
             pods,
             istio_config,
-            inaccessible_namespaces: statuses.inaccessible_namespaces(),
+            inaccessible_namespaces: statuses
+                .inaccessible_namespaces()
+                .iter()
+                .map(|name| NamespaceRef::new(cluster, name))
+                .collect(),
         }
     }
 }

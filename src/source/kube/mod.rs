@@ -1,13 +1,15 @@
-//! The Kubernetes inventory source: kube-rs reflectors over namespaces, services, workloads, pods and Istio configuration, published as an `InventoryState`; knows `mesh` and `source`, never `app` or `ui`.
+//! The Kubernetes inventory source: kube-rs reflectors over namespaces, services, workloads, pods and Istio configuration of one or several clusters, published as an `InventoryState`; knows `mesh` and `source`, never `app` or `ui`.
 
 mod assemble;
 mod client;
+mod clusters;
 mod istio;
 mod objects;
 mod status;
 mod watch;
 
 pub use client::client_for;
+pub use clusters::{merged_state, watch_clusters, ClusterFeeds};
 pub use watch::{watch_inventory, InventorySettings};
 
 /// What can go wrong before the watchers run; later failures show as `InventoryHealth`.

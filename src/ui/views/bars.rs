@@ -67,10 +67,12 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
             format!(" {} ", node_label(node)),
             theme.style(Slot::Text),
         ));
-        left.push(Span::styled(
-            format!("{} ", node.namespace),
-            theme.style(Slot::Muted),
-        ));
+        let place = if state.view.show_clusters {
+            format!("{} @{} ", node.namespace, node.cluster)
+        } else {
+            format!("{} ", node.namespace)
+        };
+        left.push(Span::styled(place, theme.style(Slot::Muted)));
         if node.idle {
             left.push(Span::styled("idle: no traffic", theme.style(Slot::Muted)));
         } else {

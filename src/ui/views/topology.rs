@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::health_style;
 use crate::app::format;
-use crate::app::topology::{kind_tag, node_label};
+use crate::app::topology::{box_tag, node_label};
 use crate::app::State;
 use crate::config::Slot;
 use crate::layout::{arrow_glyph, glyph, Rect as CanvasRect, DOWN, LEFT, RIGHT, UP};
@@ -160,7 +160,7 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         canvas.text(
             x + 2,
             y,
-            kind_tag(node),
+            &box_tag(node, state.view.show_clusters),
             w.saturating_sub(4),
             theme.style(Slot::Muted),
         );
