@@ -68,6 +68,21 @@ pub fn box_tag(node: &MeshNode, show_cluster: bool) -> String {
     }
 }
 
+/// What the topology says under a node's name: its namespace, and whether that namespace is
+/// outside the chosen ones or one the user may not read. Unknown callers and hosts outside
+/// the mesh have no namespace to read, so they carry no mark.
+pub fn place_line(node: &MeshNode) -> String {
+    use crate::mesh::NodeKind::{External, UnknownSource};
+    let readable_kind = !matches!(node.kind, UnknownSource | External);
+    if readable_kind && node.inaccessible {
+        format!("{} no access", node.namespace)
+    } else if node.outside {
+        format!("{} outside", node.namespace)
+    } else {
+        node.namespace.clone()
+    }
+}
+
 /// A node as the edge table names it: namespace and label, after the cluster when
 /// several show.
 pub fn qualified_name(node: &MeshNode, show_cluster: bool) -> String {

@@ -306,3 +306,48 @@ fn the_idle_key_brings_in_the_idle_service_drawn_muted() {
     let after = text(&render(&state, &config));
     assert!(!after.contains("mysqldb"), "and the key hides them again");
 }
+
+#[test]
+fn nodes_outside_the_chosen_namespaces_and_in_refused_ones_say_so() {
+    use meshtui::mesh::inventory::NamespaceRef;
+    use meshtui::source::SourceEvent;
+    let mut state = demo_state(160, 48);
+    let config = config("dark", ColorChoice::TrueColor);
+    let mut snapshot = state.snapshot.clone().unwrap();
+    state.graph_options.namespaces = vec!["bookinfo".into()];
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Snapshot(snapshot.clone())),
+    );
+    let buffer = render(&state, &config);
+    let screen = text(&buffer);
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("istio-ingressgateway istio-system outside"),
+        "{header}"
+    );
+    let (x, y) = find_text(&buffer, "shop outs")
+        .expect("a box of the shop namespace says it is outside the chosen namespaces");
+    assert_eq!(
+        buffer[(x - 3, y)].fg,
+        config.theme.style(Slot::Muted).fg.unwrap(),
+        "its frame recedes"
+    );
+    assert!(!screen.contains("bookinfo outside"));
+
+    snapshot.inventory.inaccessible_namespaces =
+        vec![NamespaceRef::new("Kubernetes", "istio-system")];
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+    update(&mut state, Msg::Action(Action::Find));
+    for c in "ingressgateway".chars() {
+        update(&mut state, Msg::Find(FindKey::Char(c)));
+    }
+    update(&mut state, Msg::Find(FindKey::Accept));
+    let screen = text(&render(&state, &config));
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(
+        header.contains("istio-system no access"),
+        "the header says the user may not read its namespace: {header}"
+    );
+    assert!(screen.contains("no access: istio-system"), "{screen}");
+}

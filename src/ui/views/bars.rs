@@ -7,7 +7,7 @@ use ratatui::Frame;
 
 use super::health_style;
 use crate::app::state::{MIN_HEIGHT, MIN_WIDTH};
-use crate::app::topology::node_label;
+use crate::app::topology::{node_label, place_line};
 use crate::app::{format, Action, Mode, State};
 use crate::config::Slot;
 use crate::mesh::GraphType;
@@ -68,9 +68,9 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
             theme.style(Slot::Text),
         ));
         let place = if state.view.show_clusters {
-            format!("{} @{} ", node.namespace, node.cluster)
+            format!("{} @{} ", place_line(node), node.cluster)
         } else {
-            format!("{} ", node.namespace)
+            format!("{} ", place_line(node))
         };
         left.push(Span::styled(place, theme.style(Slot::Muted)));
         if node.idle {

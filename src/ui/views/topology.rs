@@ -8,7 +8,7 @@ use ratatui::Frame;
 
 use super::health_style;
 use crate::app::format;
-use crate::app::topology::{box_tag, node_label};
+use crate::app::topology::{box_tag, node_label, place_line};
 use crate::app::State;
 use crate::config::Slot;
 use crate::layout::{arrow_glyph, glyph, Rect as CanvasRect, DOWN, LEFT, RIGHT, UP};
@@ -129,10 +129,10 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         };
         let is_selected = Some(index) == selected;
         let chars = box_chars(is_selected, chrome.ascii);
-        // Idle nodes (known, no traffic) recede: muted frame and name.
+        // Idle nodes (known, no traffic) and nodes outside the chosen namespaces recede.
         let border = if is_selected {
             theme.style(Slot::Selection)
-        } else if node.idle {
+        } else if node.idle || node.outside {
             theme.style(Slot::Muted)
         } else {
             theme.style(Slot::Border)
@@ -180,7 +180,7 @@ pub fn topology(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         };
         canvas.text(x + 3, y + 1, &label, inner, label_style);
         if h >= 4 {
-            let namespace = truncate(&node.namespace, inner as usize, chrome.ascii);
+            let namespace = truncate(&place_line(node), inner as usize, chrome.ascii);
             canvas.text(x + 3, y + 2, &namespace, inner, theme.style(Slot::Muted));
         }
     }
