@@ -5,6 +5,7 @@ pub mod graph;
 pub mod health;
 pub mod inventory;
 pub mod labels;
+pub mod rules;
 pub mod sanitize;
 pub mod traffic;
 
