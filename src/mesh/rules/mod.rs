@@ -1,6 +1,7 @@
 //! Istio routing rules as Kubernetes objects: manifests parsed from YAML, and the
 //! istioctl-compatible analyzers over them. Pure: no I/O, nothing else from the crate.
 
+pub mod analyze;
 pub mod object;
 pub mod yaml;
 
