@@ -4,10 +4,12 @@ mod assemble;
 mod client;
 mod istio;
 mod objects;
+mod snapshot;
 mod status;
 mod watch;
 
 pub use client::client_for;
+pub use snapshot::{list_for_analysis, SnapshotError};
 pub use watch::{watch_inventory, InventorySettings};
 
 /// What can go wrong before the watchers run; later failures show as `InventoryHealth`.
