@@ -5,7 +5,7 @@
 //!
 //! | module    | owns                                                    | may import                     |
 //! |-----------|---------------------------------------------------------|--------------------------------|
-//! | `mesh`    | pure domain: samples, inventory, graph, health          | nothing in the crate           |
+//! | `mesh`    | pure domain: samples, inventory, graph, health, rules   | nothing in the crate           |
 //! | `layout`  | graph drawing geometry in terminal cells                | nothing in the crate           |
 //! | `source`  | data in: demo mesh, Prometheus, Kubernetes inventory    | `mesh`                         |
 //! | `app`     | the state machine (update), no terminal, no network     | `mesh`, `layout`, `source` trait types |

@@ -8,7 +8,10 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("meshtui: {error:#}");
-            ExitCode::FAILURE
+            match error.downcast_ref::<meshtui::runtime::ExitStatus>() {
+                Some(status) => ExitCode::from(status.code),
+                None => ExitCode::FAILURE,
+            }
         }
     }
 }

@@ -212,6 +212,47 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print the graph once, as JSON or DOT, and exit (same source flags as the TUI)
     Graph(GraphArgs),
+    /// Check routing rules as `istioctl analyze` does (its VirtualService and
+    /// DestinationRule analyzers), in manifests or in the live cluster
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AnalyzeArgs {
+    /// Manifests to analyze instead of the live cluster: files, directories (their
+    /// *.yaml, *.yml and *.json files) or - for standard input
+    #[arg(short = 'f', long = "file", value_name = "FILE", num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = AnalyzeFormat::Text)]
+    pub output: AnalyzeFormat,
+    /// Run only this analyzer, named as istioctl names it (repeatable) [default: all]
+    #[arg(long = "analyzer", value_name = "NAME")]
+    pub analyzers: Vec<String>,
+    /// List the analyzers and exit
+    #[arg(short = 'L', long)]
+    pub list_analyzers: bool,
+    /// Exit with status 79 when a message is at least this severe (text output, as istioctl)
+    #[arg(long, value_enum, default_value_t = LevelArg::Error)]
+    pub failure_threshold: LevelArg,
+    /// Print only the messages at least this severe
+    #[arg(long, value_enum, default_value_t = LevelArg::Info)]
+    pub output_threshold: LevelArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// istioctl's log lines: `Error [IST0101] (VirtualService ns/name file:line) ...`
+    Text,
+    /// A JSON array of istioctl's message objects
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    Error,
+    Warning,
+    Info,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -1,5 +1,6 @@
 //! Terminal set-up and restore, the event loop and the effect runner: the only module that wires the others.
 
+mod analyze;
 mod input;
 mod live;
 mod terminal;
@@ -26,6 +27,15 @@ use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
 pub use terminal::TerminalGuard;
+
+/// An outcome that ends the program with a given exit status (`meshtui analyze` uses
+/// istioctl's: 79 when analyzers found issues, 65 for input it could not parse).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ExitStatus {
+    pub code: u8,
+    pub message: String,
+}
 
 /// How often the status bar's age is re-checked (it redraws only when the text changes).
 const CLOCK_TICK: Duration = Duration::from_secs(1);
@@ -57,6 +67,7 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
             event_loop(Box::new(live.source()?), config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
+        Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
         Some(Command::Demo(args)) => {
             let (source, clock) = demo_source(&args, &cli.live)?;
             let session = Session {

@@ -4,6 +4,8 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod analyze_cli;
+mod analyze_conformance;
 mod cli;
 mod exporter;
 mod kiali_conformance;

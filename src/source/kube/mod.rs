@@ -5,11 +5,13 @@ mod client;
 mod clusters;
 mod istio;
 mod objects;
+mod snapshot;
 mod status;
 mod watch;
 
 pub use client::client_for;
 pub use clusters::{merged_state, watch_clusters, ClusterFeeds};
+pub use snapshot::{list_for_analysis, SnapshotError};
 pub use watch::{watch_inventory, InventorySettings};
 
 /// What can go wrong before the watchers run; later failures show as `InventoryHealth`.
