@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod kube;
 pub mod prometheus;
+pub mod write;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -384,3 +384,83 @@ fn reset_removes_meshtuis_routes_and_deletes_what_it_created() {
     let changes = rendered(&RuleChange::Reset, &[theirs], &[]);
     assert_eq!(changes, vec![ObjectChange::Apply(others_virtual_service())]);
 }
+
+/// Every object a form can produce is valid by the schema Istio installs.
+#[test]
+fn every_rendered_object_validates_against_istios_crd_schema() {
+    let schemas = super::CrdSchemas::embedded();
+    assert!(!schemas.is_empty());
+    let changes = [
+        RuleChange::Shift(split(&[("v1", 80), ("v3", 20)])),
+        RuleChange::Canary(Canary {
+            rules: vec![CanaryRule {
+                matcher: RequestMatch::Cookie {
+                    name: "user".into(),
+                    value: "jason".into(),
+                },
+                version: "v2".into(),
+            }],
+            split: split(&[("v1", 100)]),
+        }),
+        RuleChange::Fault(Fault {
+            delay: Some(Delay {
+                fixed: "1.5s".into(),
+                percent: 12.5,
+            }),
+            abort: Some(Abort {
+                http_status: 503,
+                percent: 100.0,
+            }),
+            only: Some(RequestMatch::Header {
+                name: "x-chaos".into(),
+                how: StringMatch::Regex,
+                value: "^on$".into(),
+            }),
+        }),
+        RuleChange::Breaker(Breaker {
+            max_connections: Some(100),
+            max_pending_requests: Some(10),
+            max_requests_per_connection: Some(1),
+            consecutive_5xx_errors: Some(5),
+            interval: Some("10s".into()),
+            base_ejection_time: Some("30s".into()),
+            max_ejection_percent: Some(50),
+        }),
+        RuleChange::Timeouts(Timeouts {
+            timeout: Some("3s".into()),
+            attempts: Some(2),
+            per_try_timeout: Some("500ms".into()),
+            retry_on: vec!["5xx".into(), "reset".into()],
+        }),
+    ];
+    for change in &changes {
+        for existing in [vec![], vec![others_virtual_service()]] {
+            for object in rendered(change, &existing, &[others_destination_rule()]) {
+                let ObjectChange::Apply(object) = object else {
+                    continue;
+                };
+                let verdict = schemas.validate(&object).unwrap();
+                assert!(
+                    verdict.violations.is_empty() && verdict.unchecked_rules.is_empty(),
+                    "{change:?}: {verdict:?}\n{object:#}"
+                );
+            }
+        }
+    }
+    // And the checks bite: a duration under a millisecond is refused by Istio's CEL rule.
+    let too_short = rendered(
+        &RuleChange::Timeouts(Timeouts {
+            timeout: Some("500us".into()),
+            ..Timeouts::default()
+        }),
+        &[],
+        &[],
+    );
+    let verdict = schemas
+        .validate(&applied(&too_short, "VirtualService"))
+        .unwrap();
+    assert_eq!(
+        verdict.violations[0].to_string(),
+        "spec.http[0].timeout: Invalid value: \"500us\": must be a valid duration greater than 1ms"
+    );
+}

@@ -5,12 +5,15 @@
 //! Istio decides), or from the copy embedded for the demo and offline use.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use regex::Regex;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
 use super::cel::{self, CelError};
+use super::object::KubeObject;
+use super::yaml::parse_objects;
 
 /// One reason the object is refused, at a field path written as the API server writes it
 /// (`spec.http[0].route[1].weight`).
@@ -85,6 +88,22 @@ impl CrdSchemas {
             }
         }
         Ok(CrdSchemas { schemas })
+    }
+
+    /// The schemas of the Istio release meshtui embeds (see `crds/ORIGIN.md`), read once.
+    pub fn embedded() -> &'static CrdSchemas {
+        static EMBEDDED: OnceLock<CrdSchemas> = OnceLock::new();
+        EMBEDDED.get_or_init(|| {
+            let text = include_str!("crds/crd-all.gen.yaml");
+            // The embedded file is checked by a test; were it ever unreadable, no schema is
+            // known and every check says so rather than passing.
+            parse_objects("crd-all.gen.yaml", text)
+                .ok()
+                .and_then(|objects| {
+                    CrdSchemas::from_crds(objects.iter().map(KubeObject::value)).ok()
+                })
+                .unwrap_or_default()
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -669,6 +688,70 @@ mod tests {
             verdict.unchecked_rules,
             vec!["spec.http[0].custom: self.matches('x')"]
         );
+    }
+
+    #[test]
+    fn the_embedded_istio_schemas_are_read_and_every_cel_rule_of_the_kinds_meshtui_writes_is_evaluated(
+    ) {
+        let schemas = CrdSchemas::embedded();
+        for kind in ["VirtualService", "DestinationRule"] {
+            for version in ["v1", "v1beta1", "v1alpha3"] {
+                let object = json!({
+                    "apiVersion": format!("networking.istio.io/{version}"),
+                    "kind": kind,
+                    "spec": {}
+                });
+                assert!(schemas.validate(&object).is_ok(), "{kind} {version}");
+            }
+        }
+        let telemetry =
+            json!({"apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry", "spec": {}});
+        assert!(schemas.validate(&telemetry).is_ok());
+        // Every rule of these kinds parses and runs: none is left unchecked.
+        let mut rules = Vec::new();
+        for key in schemas.schemas.keys() {
+            if ["VirtualService", "DestinationRule", "Telemetry"].contains(&key.1.as_str()) {
+                collect_rules(&schemas.schemas[key], &mut rules);
+            }
+        }
+        assert!(rules.len() > 50, "{}", rules.len());
+        for rule in rules {
+            let result = crate::mesh::rules::cel::holds(&rule, &json!("1s"))
+                .or_else(|_| crate::mesh::rules::cel::holds(&rule, &json!({"k": "v"})))
+                .or_else(|_| {
+                    crate::mesh::rules::cel::holds(
+                        &rule,
+                        &json!({"operation": "UPSERT", "value": "x"}),
+                    )
+                })
+                .or_else(|_| crate::mesh::rules::cel::holds(&rule, &json!([])));
+            assert!(
+                !matches!(result, Err(CelError::Unsupported { .. })),
+                "{rule}: {result:?}"
+            );
+        }
+    }
+
+    fn collect_rules(schema: &Value, rules: &mut Vec<String>) {
+        match schema {
+            Value::Object(map) => {
+                for rule in map
+                    .get("x-kubernetes-validations")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(text) = rule.get("rule").and_then(Value::as_str) {
+                        rules.push(text.to_owned());
+                    }
+                }
+                for value in map.values() {
+                    collect_rules(value, rules);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| collect_rules(item, rules)),
+            _ => {}
+        }
     }
 
     #[test]
