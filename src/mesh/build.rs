@@ -616,19 +616,15 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
 /// Labels for tests and fixtures: a request from `source` to `destination` workloads.
 impl SampleLabels {
     pub fn between(source: PeerLabels, destination: PeerLabels, service_host: &str) -> Self {
-        let service_name = service_host
-            .split('.')
-            .next()
-            .unwrap_or(service_host)
-            .to_owned();
-        let service_namespace = service_host.split('.').nth(1).unwrap_or(UNKNOWN).to_owned();
+        let service_name = service_host.split('.').next().unwrap_or(service_host);
+        let service_namespace = service_host.split('.').nth(1).unwrap_or(UNKNOWN);
         SampleLabels {
             reporter: Reporter::Source,
-            source,
-            destination,
-            destination_service: service_host.to_owned(),
-            destination_service_name: service_name,
-            destination_service_namespace: service_namespace,
+            source: source.into(),
+            destination: destination.into(),
+            destination_service: service_host.into(),
+            destination_service_name: service_name.into(),
+            destination_service_namespace: service_namespace.into(),
             protocol: Protocol::Http,
             response_code: 200,
             grpc_status: None,

@@ -717,7 +717,7 @@ fn percentiles_computed_by_prometheus_give_the_latency_the_clients_first() {
     // Where an edge gathers several series (the service node's inbound edge gathers every
     // caller), the slowest percentile stands: merging them exactly is impossible.
     samples.push(quantile(
-        with(base, |l| l.source = peer("bookinfo", "other", "v1")),
+        with(base, |l| l.source = peer("bookinfo", "other", "v1").into()),
         Quantile::P95,
         300.0,
     ));

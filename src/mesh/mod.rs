@@ -2,8 +2,10 @@
 
 pub mod build;
 pub mod graph;
+pub mod hashing;
 pub mod health;
 pub mod inventory;
+pub mod label_value;
 pub mod labels;
 pub mod sanitize;
 pub mod traffic;
@@ -12,7 +14,8 @@ pub use build::{build_graph, GraphOptions, TcpRate};
 pub use graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{Inventory, NamespaceInfo, ServiceInfo, WorkloadInfo};
-pub use labels::{IstioMetric, LabelError};
+pub use label_value::{LabelInterner, LabelValue};
+pub use labels::{IstioLabel, IstioLabels, IstioMetric, LabelError};
 pub use traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, SampleKind,
     SampleLabels, SecurityPolicy, TrafficSample,
