@@ -13,9 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use meshtui::mesh::{build_graph, GraphOptions, GraphType, Inventory};
-use meshtui::source::prometheus::decode::decode_vector;
 use meshtui::source::prometheus::query::{plan, PlanOptions, QueryKind};
-use meshtui::source::prometheus::samples::samples_from_answer;
+use meshtui::source::prometheus::samples::SampleDecoder;
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -168,11 +167,12 @@ fn graph_from_json() {
     let mut graph = None;
     for _ in 0..5 {
         let start = Instant::now();
-        let mut samples = Vec::new();
+        // As a refresh does.
+        let mut decoder = SampleDecoder::new();
         for (kind, body) in &bodies {
-            let series = decode_vector(body.as_bytes()).unwrap();
-            samples.extend(samples_from_answer(*kind, &series).unwrap());
+            decoder.decode(*kind, body.as_bytes()).unwrap();
         }
+        let samples = decoder.finish();
         decode_times.push(start.elapsed());
         let start = Instant::now();
         let options = GraphOptions {
