@@ -615,15 +615,29 @@ impl<'i> Builder<'i> {
 
     fn finish(mut self, options: &GraphOptions) -> MeshGraph {
         let thresholds = &options.thresholds;
-        // Sort so that edge indices do not depend on hash order.
         let mut edges: Vec<_> = std::mem::take(&mut self.edges).into_iter().collect();
+        // Accumulators are finished in the order they lie in memory: in key order, finishing
+        // them jumped about memory long out of the caches.
+        let mut protocols = vec![Protocol::Http; self.accumulators.len()];
+        for ((_, _, protocol), index) in &edges {
+            if let Some(slot) = protocols.get_mut(*index) {
+                *slot = *protocol;
+            }
+        }
+        let mut finished: Vec<Option<ServiceEdge>> = std::mem::take(&mut self.accumulators)
+            .into_iter()
+            .zip(protocols)
+            .map(|(accumulator, protocol)| {
+                Some(accumulator.finish(protocol, thresholds, options.tcp_rate))
+            })
+            .collect();
+        // Sort so that edge indices do not depend on hash order.
         edges.sort_unstable_by_key(|(key, _)| *key);
         let mut receivers = HashSet::default();
-        for ((from, to, protocol), index) in edges {
-            let Some(accumulator) = self.accumulators.get_mut(index).map(std::mem::take) else {
+        for ((from, to, _), index) in edges {
+            let Some(edge) = finished.get_mut(index).and_then(Option::take) else {
                 continue;
             };
-            let edge = accumulator.finish(protocol, thresholds, options.tcp_rate);
             receivers.insert(to);
             if let Some(node) = self.graph.graph.node_weight_mut(from) {
                 node.root = true;
