@@ -11,12 +11,14 @@
 //! `unknown`). Latency is read from the client's buckets when it reported any, else the
 //! server's; mTLS from the server's reports, the only ones that know it.
 
-use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use petgraph::stable_graph::NodeIndex;
 
 use super::boxes::box_by_app;
 use super::graph::{GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
+// Every map here sees every sample: std's SipHash was the largest cost of a large build.
+use super::hashing::{FastMap as HashMap, FastSet as HashSet};
 use super::health::{Health, HealthThresholds};
 use super::inventory::{GatewayRole, Inventory, InventoryIndex};
 use super::sanitize::sanitize;
@@ -81,26 +83,64 @@ impl TcpRate {
     }
 }
 
-/// A peer as a series names it, with `""` and `unknown` the same: not known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct PeerKey<'i> {
-    cluster: &'i str,
-    namespace: &'i str,
-    workload: &'i str,
-    app: &'i str,
-    version: &'i str,
+/// A label value in a key. Samples decoded together share their strings, so two values are
+/// nearly always the very same string: that is checked before the bytes.
+#[derive(Debug, Clone, Copy, Eq)]
+struct KeyText<'i>(&'i str);
+
+impl PartialEq for KeyText<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0) || self.0 == other.0
+    }
+}
+
+impl Hash for KeyText<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+/// A peer as a series names it, with `""` and `unknown` the same: not known. Kept as a
+/// reference: a key of five strings was 80 bytes to move and hash for every series.
+#[derive(Debug, Clone, Copy)]
+struct PeerKey<'i>(&'i PeerLabels);
+
+fn normalized(value: &str) -> &str {
+    if known(value) {
+        value
+    } else {
+        UNKNOWN
+    }
+}
+
+impl PartialEq for PeerKey<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.0, other.0);
+        let same = |x: &str, y: &str| normalized(x) == normalized(y);
+        // Samples decoded together share their peers' labels.
+        std::ptr::eq(a, b)
+            || (same(&a.workload, &b.workload)
+                && same(&a.namespace, &b.namespace)
+                && same(&a.cluster, &b.cluster)
+                && same(&a.app, &b.app)
+                && same(&a.version, &b.version))
+    }
+}
+
+impl Eq for PeerKey<'_> {}
+
+impl Hash for PeerKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Namespace and workload tell peers apart well enough (equal keys still hash
+        // alike), and hashing the other three cost a tenth of a large build.
+        normalized(&self.0.namespace).hash(state);
+        normalized(&self.0.workload).hash(state);
+    }
 }
 
 impl<'i> PeerKey<'i> {
     fn of(peer: &'i PeerLabels) -> Self {
-        let norm = |value: &'i str| if known(value) { value } else { UNKNOWN };
-        PeerKey {
-            cluster: norm(&peer.cluster),
-            namespace: norm(&peer.namespace),
-            workload: norm(&peer.workload),
-            app: norm(&peer.app),
-            version: norm(&peer.version),
-        }
+        PeerKey(peer)
     }
 }
 
@@ -119,8 +159,8 @@ struct SeriesKey<'i> {
     destination: PeerKey<'i>,
     response_code: u16,
     grpc_status: Option<u32>,
-    flags: &'i str,
-    host: &'i str,
+    flags: KeyText<'i>,
+    host: KeyText<'i>,
 }
 
 /// A series' rate as each side reported it (summed over what the key does not tell apart,
@@ -194,8 +234,8 @@ impl<'i> EdgeAccumulator<'i> {
             destination: PeerKey::of(&labels.destination),
             response_code: labels.response_code,
             grpc_status: labels.grpc_status,
-            flags: &labels.response_flags,
-            host: &labels.destination_service,
+            flags: KeyText(&labels.response_flags),
+            host: KeyText(&labels.destination_service),
         };
         let rates = self.series.entry(key).or_default();
         let side = if server {
@@ -299,12 +339,14 @@ pub fn build_graph(
             .filter(|s| s.external)
             .map(|s| s.host.as_str())
             .collect(),
-        peer_nodes: HashMap::new(),
-        service_nodes: HashMap::new(),
+        peer_nodes: HashMap::default(),
+        peer_addresses: HashMap::default(),
+        service_nodes: HashMap::default(),
         graph_type: options.graph_type,
         // Kiali builds the service graph from the workload graph with service nodes.
         inject_service_nodes: options.inject_service_nodes || service_graph,
-        edges: HashMap::new(),
+        edges: HashMap::default(),
+        accumulators: Vec::new(),
     };
     for sample in samples.iter().filter(|s| usable(s)) {
         builder.add(sample);
@@ -369,11 +411,17 @@ struct Builder<'i> {
     external_hosts: HashSet<&'i str>,
     /// Nodes already made for a peer's labels: most observations repeat a peer.
     peer_nodes: HashMap<&'i PeerLabels, NodeIndex>,
+    /// The same by the address of the labels: samples decoded together share their peers'
+    /// labels, so this finds a node without hashing five strings.
+    peer_addresses: HashMap<usize, NodeIndex>,
     /// The same for the service side: (host, name, namespace, cluster, workload known).
     service_nodes: HashMap<ServiceIdentity<'i>, Option<NodeIndex>>,
     graph_type: GraphType,
     inject_service_nodes: bool,
-    edges: HashMap<(NodeIndex, NodeIndex, Protocol), EdgeAccumulator<'i>>,
+    /// Where each edge's accumulator is in `accumulators`: an accumulator is large, and a
+    /// map moves its values as it grows.
+    edges: HashMap<(NodeIndex, NodeIndex, Protocol), usize>,
+    accumulators: Vec<EdgeAccumulator<'i>>,
 }
 
 impl<'i> Builder<'i> {
@@ -401,10 +449,14 @@ impl<'i> Builder<'i> {
 
     fn accumulate(&mut self, from: NodeIndex, to: NodeIndex, sample: &'i TrafficSample) {
         let protocol = sample.labels.protocol;
-        self.edges
-            .entry((from, to, protocol))
-            .or_default()
-            .add(sample);
+        let next = self.accumulators.len();
+        let index = *self.edges.entry((from, to, protocol)).or_insert(next);
+        if index == next {
+            self.accumulators.push(EdgeAccumulator::default());
+        }
+        if let Some(accumulator) = self.accumulators.get_mut(index) {
+            accumulator.add(sample);
+        }
     }
 
     fn source_node(&mut self, peer: &'i PeerLabels) -> NodeIndex {
@@ -421,11 +473,20 @@ impl<'i> Builder<'i> {
 
     /// The node for the workload side of a peer, according to the graph type.
     fn workload_side_node(&mut self, peer: &'i PeerLabels) -> NodeIndex {
-        if let Some(&index) = self.peer_nodes.get(peer) {
+        // The samples outlive the build, so no other labels can take this address.
+        let address = std::ptr::from_ref(peer).addr();
+        if let Some(&index) = self.peer_addresses.get(&address) {
             return index;
         }
-        let index = self.make_workload_side_node(peer);
-        self.peer_nodes.insert(peer, index);
+        let index = match self.peer_nodes.get(peer) {
+            Some(&index) => index,
+            None => {
+                let index = self.make_workload_side_node(peer);
+                self.peer_nodes.insert(peer, index);
+                index
+            }
+        };
+        self.peer_addresses.insert(address, index);
         index
     }
 
@@ -579,12 +640,29 @@ impl<'i> Builder<'i> {
 
     fn finish(mut self, options: &GraphOptions) -> MeshGraph {
         let thresholds = &options.thresholds;
+        let mut edges: Vec<_> = std::mem::take(&mut self.edges).into_iter().collect();
+        // Accumulators are finished in the order they lie in memory: in key order, finishing
+        // them jumped about memory long out of the caches.
+        let mut protocols = vec![Protocol::Http; self.accumulators.len()];
+        for ((_, _, protocol), index) in &edges {
+            if let Some(slot) = protocols.get_mut(*index) {
+                *slot = *protocol;
+            }
+        }
+        let mut finished: Vec<Option<ServiceEdge>> = std::mem::take(&mut self.accumulators)
+            .into_iter()
+            .zip(protocols)
+            .map(|(accumulator, protocol)| {
+                Some(accumulator.finish(protocol, thresholds, options.tcp_rate))
+            })
+            .collect();
         // Sort so that edge indices do not depend on hash order.
-        let mut edges: Vec<_> = self.edges.into_iter().collect();
-        edges.sort_by_key(|(key, _)| *key);
-        let mut receivers = HashSet::new();
-        for ((from, to, protocol), accumulator) in edges {
-            let edge = accumulator.finish(protocol, thresholds, options.tcp_rate);
+        edges.sort_unstable_by_key(|(key, _)| *key);
+        let mut receivers = HashSet::default();
+        for ((from, to, _), index) in edges {
+            let Some(edge) = finished.get_mut(index).and_then(Option::take) else {
+                continue;
+            };
             receivers.insert(to);
             if let Some(node) = self.graph.graph.node_weight_mut(from) {
                 node.root = true;
@@ -648,19 +726,15 @@ fn blank_node(key: &str, cluster: &str, namespace: &str, name: &str) -> MeshNode
 /// Labels for tests and fixtures: a request from `source` to `destination` workloads.
 impl SampleLabels {
     pub fn between(source: PeerLabels, destination: PeerLabels, service_host: &str) -> Self {
-        let service_name = service_host
-            .split('.')
-            .next()
-            .unwrap_or(service_host)
-            .to_owned();
-        let service_namespace = service_host.split('.').nth(1).unwrap_or(UNKNOWN).to_owned();
+        let service_name = service_host.split('.').next().unwrap_or(service_host);
+        let service_namespace = service_host.split('.').nth(1).unwrap_or(UNKNOWN);
         SampleLabels {
             reporter: Reporter::Source,
-            source,
-            destination,
-            destination_service: service_host.to_owned(),
-            destination_service_name: service_name,
-            destination_service_namespace: service_namespace,
+            source: source.into(),
+            destination: destination.into(),
+            destination_service: service_host.into(),
+            destination_service_name: service_name.into(),
+            destination_service_namespace: service_namespace.into(),
             protocol: Protocol::Http,
             response_code: 200,
             grpc_status: None,

@@ -719,7 +719,7 @@ fn percentiles_computed_by_prometheus_give_the_latency_the_clients_first() {
     // Where an edge gathers several series (the service node's inbound edge gathers every
     // caller), the slowest percentile stands: merging them exactly is impossible.
     samples.push(quantile(
-        with(base, |l| l.source = peer("bookinfo", "other", "v1")),
+        with(base, |l| l.source = peer("bookinfo", "other", "v1").into()),
         Quantile::P95,
         300.0,
     ));
@@ -977,8 +977,8 @@ fn a_traffic_source_keeps_only_its_calls_to_services_in_the_service_graph() {
     };
     // A pod called by address: the server knows no service for it.
     let direct = with(unknown_to(peer("bookinfo", "kiali", "v1"), ""), |l| {
-        l.destination_service_name = String::new();
-        l.destination_service_namespace = String::new();
+        l.destination_service_name = String::new().into();
+        l.destination_service_namespace = String::new().into();
     });
     let samples = [
         requests(direct.clone(), 5.0),

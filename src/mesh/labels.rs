@@ -1,14 +1,15 @@
 //! Istio label sets, as Prometheus answers them, turned into [`TrafficSample`]s.
 //!
 //! The Prometheus decoder and the Kiali conformance fixtures share this mapping, so that a
-//! series means the same thing whichever way it arrived. It takes a plain map of strings:
-//! decoding the HTTP API's JSON is the source's business.
+//! series means the same thing whichever way it arrived. It reads [`IstioLabels`], the values
+//! of the labels meshtui uses, filled from a plain map of strings or straight from an answer's
+//! bytes: decoding the HTTP API's JSON is the source's business.
 
 use std::collections::BTreeMap;
 
+use super::label_value::{LabelInterner, PeerRequest, ValueRequest};
 use super::traffic::{
-    PeerLabels, Protocol, Reporter, SampleKind, SampleLabels, SecurityPolicy, TrafficSample,
-    UNKNOWN,
+    Protocol, Reporter, SampleKind, SampleLabels, SecurityPolicy, TrafficSample, UNKNOWN,
 };
 
 /// A label set that cannot be a sample of the metric it was asked for.
@@ -61,12 +62,234 @@ impl IstioMetric {
 impl Reporter {
     /// Parses the `reporter` label.
     pub fn from_label(value: &str) -> Option<Self> {
+        Self::from_label_bytes(value.as_bytes())
+    }
+
+    pub fn from_label_bytes(value: &[u8]) -> Option<Self> {
         match value {
-            "source" => Some(Reporter::Source),
-            "destination" => Some(Reporter::Destination),
-            "waypoint" => Some(Reporter::Waypoint),
+            b"source" => Some(Reporter::Source),
+            b"destination" => Some(Reporter::Destination),
+            b"waypoint" => Some(Reporter::Waypoint),
             _ => None,
         }
+    }
+}
+
+/// The labels meshtui reads from a series; every other label is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IstioLabel {
+    Reporter,
+    SourceCluster,
+    SourceWorkloadNamespace,
+    SourceWorkload,
+    SourceApp,
+    SourceVersion,
+    SourceCanonicalService,
+    SourceCanonicalRevision,
+    DestinationCluster,
+    DestinationWorkloadNamespace,
+    DestinationWorkload,
+    DestinationApp,
+    DestinationVersion,
+    DestinationCanonicalService,
+    DestinationCanonicalRevision,
+    DestinationService,
+    DestinationServiceName,
+    DestinationServiceNamespace,
+    RequestProtocol,
+    ResponseCode,
+    GrpcResponseStatus,
+    ResponseFlags,
+    ConnectionSecurityPolicy,
+    RequestOperation,
+    Le,
+    Quantile,
+}
+
+const LABEL_COUNT: usize = 26;
+// `IstioLabels::present` has a bit per label.
+const _: () = assert!(LABEL_COUNT <= 32);
+
+impl IstioLabel {
+    pub const ALL: [IstioLabel; LABEL_COUNT] = [
+        IstioLabel::Reporter,
+        IstioLabel::SourceCluster,
+        IstioLabel::SourceWorkloadNamespace,
+        IstioLabel::SourceWorkload,
+        IstioLabel::SourceApp,
+        IstioLabel::SourceVersion,
+        IstioLabel::SourceCanonicalService,
+        IstioLabel::SourceCanonicalRevision,
+        IstioLabel::DestinationCluster,
+        IstioLabel::DestinationWorkloadNamespace,
+        IstioLabel::DestinationWorkload,
+        IstioLabel::DestinationApp,
+        IstioLabel::DestinationVersion,
+        IstioLabel::DestinationCanonicalService,
+        IstioLabel::DestinationCanonicalRevision,
+        IstioLabel::DestinationService,
+        IstioLabel::DestinationServiceName,
+        IstioLabel::DestinationServiceNamespace,
+        IstioLabel::RequestProtocol,
+        IstioLabel::ResponseCode,
+        IstioLabel::GrpcResponseStatus,
+        IstioLabel::ResponseFlags,
+        IstioLabel::ConnectionSecurityPolicy,
+        IstioLabel::RequestOperation,
+        IstioLabel::Le,
+        IstioLabel::Quantile,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            IstioLabel::Reporter => "reporter",
+            IstioLabel::SourceCluster => "source_cluster",
+            IstioLabel::SourceWorkloadNamespace => "source_workload_namespace",
+            IstioLabel::SourceWorkload => "source_workload",
+            IstioLabel::SourceApp => "source_app",
+            IstioLabel::SourceVersion => "source_version",
+            IstioLabel::SourceCanonicalService => "source_canonical_service",
+            IstioLabel::SourceCanonicalRevision => "source_canonical_revision",
+            IstioLabel::DestinationCluster => "destination_cluster",
+            IstioLabel::DestinationWorkloadNamespace => "destination_workload_namespace",
+            IstioLabel::DestinationWorkload => "destination_workload",
+            IstioLabel::DestinationApp => "destination_app",
+            IstioLabel::DestinationVersion => "destination_version",
+            IstioLabel::DestinationCanonicalService => "destination_canonical_service",
+            IstioLabel::DestinationCanonicalRevision => "destination_canonical_revision",
+            IstioLabel::DestinationService => "destination_service",
+            IstioLabel::DestinationServiceName => "destination_service_name",
+            IstioLabel::DestinationServiceNamespace => "destination_service_namespace",
+            IstioLabel::RequestProtocol => "request_protocol",
+            IstioLabel::ResponseCode => "response_code",
+            IstioLabel::GrpcResponseStatus => "grpc_response_status",
+            IstioLabel::ResponseFlags => "response_flags",
+            IstioLabel::ConnectionSecurityPolicy => "connection_security_policy",
+            IstioLabel::RequestOperation => "request_operation",
+            IstioLabel::Le => "le",
+            IstioLabel::Quantile => "quantile",
+        }
+    }
+
+    /// The label of that name, if meshtui reads it. A decoder asks once per label name and
+    /// position, not once per series.
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|label| label.name().as_bytes() == name)
+    }
+}
+
+/// The values of the [`IstioLabel`]s of one series, as UTF-8 bytes, so that a decoder can
+/// point them straight into the answer it reads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IstioLabels<'a> {
+    values: [&'a [u8]; LABEL_COUNT],
+    /// Which of `values` this series has, a bit per label: a decoder reuses one set for
+    /// every series, and clearing a word is cheaper than clearing the values.
+    present: u32,
+}
+
+impl<'a> IstioLabels<'a> {
+    /// The labels meshtui reads out of a whole label set.
+    pub fn from_map(labels: &'a BTreeMap<String, String>) -> Self {
+        let mut known = IstioLabels::default();
+        for label in IstioLabel::ALL {
+            if let Some(value) = labels.get(label.name()) {
+                known.set(label, value);
+            }
+        }
+        known
+    }
+
+    pub fn set(&mut self, label: IstioLabel, value: &'a str) {
+        self.set_bytes(label, value.as_bytes());
+    }
+
+    /// For a decoder: `value` must be UTF-8 (bytes that are not are replaced when read).
+    pub fn set_bytes(&mut self, label: IstioLabel, value: &'a [u8]) {
+        self.values[label as usize] = value;
+        self.present |= 1 << label as u32;
+    }
+
+    pub fn remove(&mut self, label: IstioLabel) {
+        self.present &= !(1 << label as u32);
+    }
+
+    /// Removes every label.
+    pub fn clear(&mut self) {
+        self.present = 0;
+    }
+
+    pub fn get(&self, label: IstioLabel) -> Option<&'a [u8]> {
+        (self.present & (1 << label as u32) != 0).then(|| self.values[label as usize])
+    }
+
+    /// A value as text, for error messages.
+    pub fn text(&self, label: IstioLabel) -> Option<String> {
+        self.get(label).map(lossy)
+    }
+}
+
+fn lossy(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn parse<T: std::str::FromStr>(bytes: &[u8]) -> Option<T> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// The labels that describe one side of a hop.
+struct PeerLabelNames {
+    cluster: IstioLabel,
+    namespace: IstioLabel,
+    workload: IstioLabel,
+    canonical_service: IstioLabel,
+    app: IstioLabel,
+    canonical_revision: IstioLabel,
+    version: IstioLabel,
+}
+
+const SOURCE: PeerLabelNames = PeerLabelNames {
+    cluster: IstioLabel::SourceCluster,
+    namespace: IstioLabel::SourceWorkloadNamespace,
+    workload: IstioLabel::SourceWorkload,
+    canonical_service: IstioLabel::SourceCanonicalService,
+    app: IstioLabel::SourceApp,
+    canonical_revision: IstioLabel::SourceCanonicalRevision,
+    version: IstioLabel::SourceVersion,
+};
+
+const DESTINATION: PeerLabelNames = PeerLabelNames {
+    cluster: IstioLabel::DestinationCluster,
+    namespace: IstioLabel::DestinationWorkloadNamespace,
+    workload: IstioLabel::DestinationWorkload,
+    canonical_service: IstioLabel::DestinationCanonicalService,
+    app: IstioLabel::DestinationApp,
+    canonical_revision: IstioLabel::DestinationCanonicalRevision,
+    version: IstioLabel::DestinationVersion,
+};
+
+const UNKNOWN_BYTES: &[u8] = UNKNOWN.as_bytes();
+
+/// What to look up for one side of a hop.
+fn peer_request<'b>(labels: &IstioLabels<'b>, names: &PeerLabelNames) -> PeerRequest<'b> {
+    let get = |label| labels.get(label).unwrap_or(UNKNOWN_BYTES);
+    let either = |first, second| {
+        labels
+            .get(first)
+            .or_else(|| labels.get(second))
+            .unwrap_or(UNKNOWN_BYTES)
+    };
+    PeerRequest {
+        slot: names.workload as usize,
+        parts: [
+            get(names.cluster),
+            get(names.namespace),
+            get(names.workload),
+            either(names.canonical_service, names.app),
+            either(names.canonical_revision, names.version),
+        ],
     }
 }
 
@@ -82,58 +305,79 @@ impl SampleLabels {
     /// - `request_protocol` missing means HTTP; `response_code` missing means 0 (TCP series
     ///   have none); `grpc_response_status` missing or empty means none (plain HTTP);
     ///   `response_flags` missing means `-`; `connection_security_policy` missing means unknown.
+    ///
+    /// Values come from `interner`, shared with every other sample it made.
+    pub fn from_istio_labels(
+        labels: &IstioLabels<'_>,
+        reporter: Reporter,
+        interner: &mut LabelInterner,
+    ) -> Result<Self, LabelError> {
+        let response_code = match labels.get(IstioLabel::ResponseCode) {
+            None => 0,
+            Some(value) => parse::<u16>(value)
+                .filter(|code| *code <= 999)
+                .ok_or_else(|| LabelError::ResponseCode {
+                    value: lossy(value),
+                })?,
+        };
+        let grpc_status = match labels.get(IstioLabel::GrpcResponseStatus) {
+            None | Some(b"") => None,
+            Some(value) => Some(parse::<u32>(value).ok_or_else(|| LabelError::GrpcStatus {
+                value: lossy(value),
+            })?),
+        };
+        let value = |label: IstioLabel, default: &'static [u8]| ValueRequest {
+            slot: label as usize,
+            bytes: labels.get(label).unwrap_or(default),
+        };
+        let (
+            [source, destination],
+            [destination_service, destination_service_name, destination_service_namespace, response_flags],
+        ) = interner.resolve(
+            [
+                peer_request(labels, &SOURCE),
+                peer_request(labels, &DESTINATION),
+            ],
+            [
+                value(IstioLabel::DestinationService, UNKNOWN_BYTES),
+                value(IstioLabel::DestinationServiceName, UNKNOWN_BYTES),
+                value(IstioLabel::DestinationServiceNamespace, UNKNOWN_BYTES),
+                value(IstioLabel::ResponseFlags, b"-"),
+            ],
+        );
+        Ok(SampleLabels {
+            reporter,
+            source,
+            destination,
+            destination_service,
+            destination_service_name,
+            destination_service_namespace,
+            protocol: labels
+                .get(IstioLabel::RequestProtocol)
+                .map_or(Protocol::Http, Protocol::from_label_bytes),
+            response_code,
+            grpc_status,
+            response_flags,
+            security: labels
+                .get(IstioLabel::ConnectionSecurityPolicy)
+                .map_or(SecurityPolicy::Unknown, SecurityPolicy::from_label_bytes),
+            operation: labels
+                .get(IstioLabel::RequestOperation)
+                .filter(|op| !op.is_empty())
+                .map(|op| interner.value_in(IstioLabel::RequestOperation as usize, op)),
+        })
+    }
+
+    /// [`SampleLabels::from_istio_labels`] for a plain label set.
     pub fn from_prometheus_labels(
         labels: &BTreeMap<String, String>,
         reporter: Reporter,
     ) -> Result<Self, LabelError> {
-        let get = |name: &str| labels.get(name).map(String::as_str);
-        let or_unknown = |name: &str| get(name).unwrap_or(UNKNOWN).to_owned();
-        let peer = |side: &str| PeerLabels {
-            cluster: or_unknown(&format!("{side}_cluster")),
-            namespace: or_unknown(&format!("{side}_workload_namespace")),
-            workload: or_unknown(&format!("{side}_workload")),
-            app: get(&format!("{side}_canonical_service"))
-                .or_else(|| get(&format!("{side}_app")))
-                .unwrap_or(UNKNOWN)
-                .to_owned(),
-            version: get(&format!("{side}_canonical_revision"))
-                .or_else(|| get(&format!("{side}_version")))
-                .unwrap_or(UNKNOWN)
-                .to_owned(),
-        };
-        let response_code = match get("response_code") {
-            None => 0,
-            Some(value) => value
-                .parse::<u16>()
-                .ok()
-                .filter(|code| *code <= 999)
-                .ok_or_else(|| LabelError::ResponseCode {
-                    value: value.to_owned(),
-                })?,
-        };
-        let grpc_status = match get("grpc_response_status") {
-            None | Some("") => None,
-            Some(value) => Some(value.parse::<u32>().map_err(|_| LabelError::GrpcStatus {
-                value: value.to_owned(),
-            })?),
-        };
-        Ok(SampleLabels {
+        Self::from_istio_labels(
+            &IstioLabels::from_map(labels),
             reporter,
-            source: peer("source"),
-            destination: peer("destination"),
-            destination_service: or_unknown("destination_service"),
-            destination_service_name: or_unknown("destination_service_name"),
-            destination_service_namespace: or_unknown("destination_service_namespace"),
-            protocol: get("request_protocol").map_or(Protocol::Http, Protocol::from_label),
-            response_code,
-            grpc_status,
-            response_flags: get("response_flags").unwrap_or("-").to_owned(),
-            security: get("connection_security_policy")
-                .map_or(SecurityPolicy::Unknown, SecurityPolicy::from_label),
-            operation: get("request_operation")
-                .filter(|op| !op.is_empty())
-                .map(str::to_owned),
-        })
+            &mut LabelInterner::new(),
+        )
     }
 }
 
@@ -142,16 +386,17 @@ impl TrafficSample {
     ///
     /// TCP series are TCP whatever `request_protocol` says (they have none). A request series
     /// must say its `response_code`, a bucket series its `le`.
-    pub fn from_prometheus(
+    pub fn from_istio_labels(
         metric: IstioMetric,
-        labels: &BTreeMap<String, String>,
+        labels: &IstioLabels<'_>,
         reporter: Reporter,
         value: f64,
+        interner: &mut LabelInterner,
     ) -> Result<Self, LabelError> {
-        let mut sample_labels = SampleLabels::from_prometheus_labels(labels, reporter)?;
+        let mut sample_labels = SampleLabels::from_istio_labels(labels, reporter, interner)?;
         let kind = match metric {
             // Latency needs no outcome labels: only request counts must say their code.
-            IstioMetric::RequestsTotal if !labels.contains_key("response_code") => {
+            IstioMetric::RequestsTotal if labels.get(IstioLabel::ResponseCode).is_none() => {
                 return Err(LabelError::Missing {
                     metric: metric.name(),
                     label: "response_code",
@@ -159,7 +404,7 @@ impl TrafficSample {
             }
             IstioMetric::RequestsTotal => SampleKind::Requests,
             IstioMetric::RequestDurationBucket => {
-                let le = labels.get("le").ok_or(LabelError::Missing {
+                let le = labels.get(IstioLabel::Le).ok_or(LabelError::Missing {
                     metric: metric.name(),
                     label: "le",
                 })?;
@@ -184,20 +429,35 @@ impl TrafficSample {
             value,
         })
     }
+
+    /// [`TrafficSample::from_istio_labels`] for a plain label set.
+    pub fn from_prometheus(
+        metric: IstioMetric,
+        labels: &BTreeMap<String, String>,
+        reporter: Reporter,
+        value: f64,
+    ) -> Result<Self, LabelError> {
+        Self::from_istio_labels(
+            metric,
+            &IstioLabels::from_map(labels),
+            reporter,
+            value,
+            &mut LabelInterner::new(),
+        )
+    }
 }
 
 /// `le` as Envoy writes it (`0.5`, `1`, `+Inf`) or as Prometheus 3 normalises it (`1.0`).
-fn parse_bucket_bound(value: &str) -> Result<f64, LabelError> {
+fn parse_bucket_bound(value: &[u8]) -> Result<f64, LabelError> {
+    let error = || LabelError::BucketBound {
+        value: lossy(value),
+    };
     let bound = match value {
-        "+Inf" | "Inf" | "inf" | "+inf" => f64::INFINITY,
-        _ => value.parse::<f64>().map_err(|_| LabelError::BucketBound {
-            value: value.to_owned(),
-        })?,
+        b"+Inf" | b"Inf" | b"inf" | b"+inf" => f64::INFINITY,
+        _ => parse::<f64>(value).ok_or_else(error)?,
     };
     if bound.is_nan() {
-        return Err(LabelError::BucketBound {
-            value: value.to_owned(),
-        });
+        return Err(error());
     }
     Ok(bound)
 }
@@ -205,6 +465,7 @@ fn parse_bucket_bound(value: &str) -> Result<f64, LabelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mesh::PeerLabels;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         pairs
@@ -240,7 +501,7 @@ mod tests {
         let sample =
             SampleLabels::from_prometheus_labels(&reviews_to_ratings(), Reporter::Source).unwrap();
         assert_eq!(
-            sample.source,
+            *sample.source,
             PeerLabels {
                 cluster: "east".into(),
                 namespace: "bookinfo".into(),
@@ -276,7 +537,7 @@ mod tests {
             Reporter::Destination,
         )
         .unwrap();
-        assert_eq!(sample.source, PeerLabels::unknown());
+        assert_eq!(*sample.source, PeerLabels::unknown());
         assert_eq!(sample.destination.workload, "kiali-2412");
         assert_eq!(sample.destination.namespace, UNKNOWN);
         assert_eq!(sample.destination.app, "");

@@ -3,8 +3,10 @@
 pub mod boxes;
 pub mod build;
 pub mod graph;
+pub mod hashing;
 pub mod health;
 pub mod inventory;
+pub mod label_value;
 pub mod labels;
 pub mod rules;
 pub mod sanitize;
@@ -16,7 +18,8 @@ pub use health::{Health, HealthThresholds};
 pub use inventory::{
     Inventory, InventoryIndex, NamespaceInfo, NamespaceRef, ServiceInfo, WorkloadInfo,
 };
-pub use labels::{IstioMetric, LabelError};
+pub use label_value::{LabelInterner, LabelValue};
+pub use labels::{IstioLabel, IstioLabels, IstioMetric, LabelError};
 pub use traffic::{
     ErrorSplit, LatencyQuantiles, PeerLabels, Protocol, Quantile, Reporter, SampleKind,
     SampleLabels, SecurityPolicy, TrafficSample,

@@ -6,6 +6,9 @@
 //! produces them directly; the Prometheus decoder produces the same type.
 
 use std::fmt;
+use std::sync::Arc;
+
+use super::label_value::LabelValue;
 
 /// The placeholder Istio writes for a peer it does not know.
 pub const UNKNOWN: &str = "unknown";
@@ -21,9 +24,14 @@ impl Protocol {
     /// Parses the `request_protocol` label; anything unexpected is treated as HTTP,
     /// as Istio reports HTTP/1.1 and HTTP/2 both as `http`.
     pub fn from_label(value: &str) -> Self {
+        Self::from_label_bytes(value.as_bytes())
+    }
+
+    /// As [`Protocol::from_label`], for a value still in an answer's bytes.
+    pub fn from_label_bytes(value: &[u8]) -> Self {
         match value {
-            "grpc" => Protocol::Grpc,
-            "tcp" => Protocol::Tcp,
+            b"grpc" => Protocol::Grpc,
+            b"tcp" => Protocol::Tcp,
             _ => Protocol::Http,
         }
     }
@@ -61,9 +69,13 @@ pub enum SecurityPolicy {
 
 impl SecurityPolicy {
     pub fn from_label(value: &str) -> Self {
+        Self::from_label_bytes(value.as_bytes())
+    }
+
+    pub fn from_label_bytes(value: &[u8]) -> Self {
         match value {
-            "mutual_tls" => SecurityPolicy::MutualTls,
-            "none" => SecurityPolicy::None,
+            b"mutual_tls" => SecurityPolicy::MutualTls,
+            b"none" => SecurityPolicy::None,
             _ => SecurityPolicy::Unknown,
         }
     }
@@ -98,26 +110,29 @@ impl PeerLabels {
 
 /// The label set of one Istio series, minus those meshtui never groups by (principals,
 /// canonical names), which would only split series that mean the same edge.
+///
+/// Peers and strings are shared (`Arc`, [`LabelValue`]): the samples of one answer repeat
+/// the same few thousand peers hundreds of thousands of times.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SampleLabels {
     pub reporter: Reporter,
-    pub source: PeerLabels,
-    pub destination: PeerLabels,
+    pub source: Arc<PeerLabels>,
+    pub destination: Arc<PeerLabels>,
     /// `destination_service`: the host, e.g. `reviews.bookinfo.svc.cluster.local`.
-    pub destination_service: String,
+    pub destination_service: LabelValue,
     /// `destination_service_name`: short name, or `PassthroughCluster` / `BlackHoleCluster`.
-    pub destination_service_name: String,
-    pub destination_service_namespace: String,
+    pub destination_service_name: LabelValue,
+    pub destination_service_namespace: LabelValue,
     pub protocol: Protocol,
     /// HTTP status; 0 means no response was sent. Always 0 for TCP.
     pub response_code: u16,
     /// `grpc_response_status`, absent on plain HTTP series.
     pub grpc_status: Option<u32>,
     /// Envoy's response flags, `-` when none.
-    pub response_flags: String,
+    pub response_flags: LabelValue,
     pub security: SecurityPolicy,
     /// The operation (method + path template, or gRPC method) when the mesh reports one.
-    pub operation: Option<String>,
+    pub operation: Option<LabelValue>,
 }
 
 /// What a sample measures, and so the unit of its value. Rates are per second over the
@@ -169,7 +184,11 @@ impl Quantile {
     }
 
     pub fn from_label(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|q| q.label() == text)
+        Self::from_label_bytes(text.as_bytes())
+    }
+
+    pub fn from_label_bytes(text: &[u8]) -> Option<Self> {
+        Self::ALL.into_iter().find(|q| q.label().as_bytes() == text)
     }
 }
 

@@ -1,7 +1,9 @@
 //! The series a real proxy pair would export for each route: which reporters see which
 //! outcomes, and the Istio labels they carry. Built once, so steps never touch strings.
 
-use crate::mesh::{PeerLabels, Protocol, Reporter, SampleLabels, SecurityPolicy};
+use std::sync::Arc;
+
+use crate::mesh::{LabelValue, PeerLabels, Protocol, Reporter, SampleLabels, SecurityPolicy};
 
 use super::latency::{BucketShares, LatencyProfile, DURATION_BOUNDS_MS};
 use super::model::{MeshModel, Route, ServiceKind, WorkloadSpec, CLUSTER};
@@ -87,12 +89,13 @@ pub fn lane_series(model: &MeshModel, route: &Route, backend: usize) -> Vec<Seri
     if server.sidecar {
         reporters.push(Reporter::Destination);
     }
-    let (service_name, service_namespace) = match service.kind {
+    let (service_name, service_namespace): (LabelValue, LabelValue) = match service.kind {
         ServiceKind::Kubernetes | ServiceKind::ServiceEntry => {
-            (service.name.clone(), service.namespace.clone())
+            ((&service.name).into(), (&service.namespace).into())
         }
-        ServiceKind::Passthrough => ("PassthroughCluster".to_string(), "unknown".to_string()),
+        ServiceKind::Passthrough => ("PassthroughCluster".into(), "unknown".into()),
     };
+    let host = LabelValue::from(&service.host);
     let outcomes: Vec<Option<usize>> = if route.protocol == Protocol::Tcp {
         vec![None]
     } else {
@@ -102,14 +105,14 @@ pub fn lane_series(model: &MeshModel, route: &Route, backend: usize) -> Vec<Seri
             .collect()
     };
     let weight_sum: f64 = route.operations.iter().map(|o| f64::from(o.weight)).sum();
-    let operations: Vec<(Option<String>, f64)> =
+    let operations: Vec<(Option<LabelValue>, f64)> =
         if route.protocol == Protocol::Tcp || route.operations.is_empty() || weight_sum <= 0.0 {
             vec![(None, 1.0)]
         } else {
             route
                 .operations
                 .iter()
-                .map(|o| (Some(o.name.clone()), f64::from(o.weight) / weight_sum))
+                .map(|o| (Some((&o.name).into()), f64::from(o.weight) / weight_sum))
                 .collect()
         };
 
@@ -123,15 +126,15 @@ pub fn lane_series(model: &MeshModel, route: &Route, backend: usize) -> Vec<Seri
                     SecurityPolicy::None
                 };
                 (
-                    peer_labels(client),
-                    own_labels(server),
+                    Arc::new(peer_labels(client)),
+                    Arc::new(own_labels(server)),
                     security,
                     server_backend.latency,
                 )
             }
             _ => (
-                own_labels(client),
-                peer_labels(server),
+                Arc::new(own_labels(client)),
+                Arc::new(peer_labels(server)),
                 SecurityPolicy::Unknown,
                 // The client also waits for both proxies and the network.
                 server_backend.latency.scaled(1.05).plus_ms(0.6),
@@ -142,13 +145,16 @@ pub fn lane_series(model: &MeshModel, route: &Route, backend: usize) -> Vec<Seri
             if reporter == Reporter::Destination && error.is_some_and(|e| e.source_only) {
                 continue;
             }
-            let (response_code, grpc_status, flags) = match (route.protocol, error) {
-                (Protocol::Tcp, _) => (0, None, "-".to_string()),
-                (Protocol::Grpc, None) => (200, Some(0), "-".to_string()),
-                (Protocol::Http, None) => (200, None, "-".to_string()),
-                (Protocol::Grpc, Some(e)) => (e.response_code, e.grpc_status, e.flags.clone()),
-                (Protocol::Http, Some(e)) => (e.response_code, None, e.flags.clone()),
-            };
+            let (response_code, grpc_status, flags): (u16, Option<u32>, LabelValue) =
+                match (route.protocol, error) {
+                    (Protocol::Tcp, _) => (0, None, "-".into()),
+                    (Protocol::Grpc, None) => (200, Some(0), "-".into()),
+                    (Protocol::Http, None) => (200, None, "-".into()),
+                    (Protocol::Grpc, Some(e)) => {
+                        (e.response_code, e.grpc_status, (&e.flags).into())
+                    }
+                    (Protocol::Http, Some(e)) => (e.response_code, None, (&e.flags).into()),
+                };
             let outcome_latency: LatencyProfile =
                 latency.scaled(error.map_or(1.0, |e| e.latency_factor));
             for (operation, operation_share) in &operations {
@@ -157,7 +163,7 @@ pub fn lane_series(model: &MeshModel, route: &Route, backend: usize) -> Vec<Seri
                         reporter,
                         source: source.clone(),
                         destination: destination.clone(),
-                        destination_service: service.host.clone(),
+                        destination_service: host.clone(),
                         destination_service_name: service_name.clone(),
                         destination_service_namespace: service_namespace.clone(),
                         protocol: route.protocol,

@@ -248,20 +248,28 @@ impl PrometheusClient {
         promql: &str,
         time_unix_s: f64,
     ) -> Result<Vec<VectorSample>, PrometheusError> {
-        let query = encode_query(promql, time_unix_s);
-        let body = match tokio::time::timeout(self.timeout, self.fetch(&query)).await {
-            Ok(body) => body?,
-            Err(_) => {
-                return Err(PrometheusError::Timeout {
-                    endpoint: self.name.clone(),
-                    after: self.timeout,
-                })
-            }
-        };
+        let body = self.instant_answer(promql, time_unix_s).await?;
         decode_vector(&body).map_err(|source| PrometheusError::Decode {
             endpoint: self.name.clone(),
             source,
         })
+    }
+
+    /// The body of the answer to `promql` at `time_unix_s`, within the timeout, for a caller
+    /// that decodes it itself.
+    pub async fn instant_answer(
+        &self,
+        promql: &str,
+        time_unix_s: f64,
+    ) -> Result<Vec<u8>, PrometheusError> {
+        let query = encode_query(promql, time_unix_s);
+        match tokio::time::timeout(self.timeout, self.fetch(&query)).await {
+            Ok(body) => body,
+            Err(_) => Err(PrometheusError::Timeout {
+                endpoint: self.name.clone(),
+                after: self.timeout,
+            }),
+        }
     }
 
     /// The body of a 200 answer.

@@ -3,11 +3,15 @@
 //! Anything that is not a well-formed answer is refused with an error that says what was
 //! wrong, so a proxy's HTML error page, a truncated body or a matrix where a vector was
 //! expected never turns into an empty or half graph.
+//!
+//! The series go straight to a [`SeriesSink`] as they are read, with their strings still in
+//! the body: a map per series cost more than everything else together on a large answer.
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use thiserror::Error;
+
+use super::json::{decimal, Problem, Reader, Text};
 
 /// One series of an instant vector: its labels and its value at the query time.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,48 +35,82 @@ pub enum DecodeError {
     BadValue { index: usize, value: String },
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    status: String,
-    #[serde(default, borrow)]
-    data: Option<Data<'a>>,
-    #[serde(rename = "errorType", default)]
-    error_type: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
+/// Receives the series of an answer while it is read.
+pub(super) trait SeriesSink<'a> {
+    /// What the sink keeps of a label name. Series repeat their label names in the same
+    /// order, so this is asked once per name and position, not once per series.
+    type Key: Clone;
 
-#[derive(Deserialize)]
-struct Data<'a> {
-    #[serde(rename = "resultType")]
-    result_type: String,
-    /// Kept as raw text and parsed straight into series once the type is known: building a
-    /// `Value` tree first doubled the cost of a large answer.
-    #[serde(borrow)]
-    result: &'a serde_json::value::RawValue,
-}
+    fn key(&mut self, name: Text<'a>) -> Self::Key;
 
-#[derive(Deserialize)]
-struct RawSeries {
-    metric: BTreeMap<String, String>,
-    value: (f64, String),
+    /// A label of the series being read.
+    fn label(&mut self, key: &Self::Key, value: Text<'a>);
+
+    /// The series whose labels came since the last call is complete.
+    fn series(&mut self, index: usize, timestamp_s: f64, value: f64);
+
+    /// The series whose labels came since the last call is dropped: the answer is refused.
+    fn discard(&mut self);
 }
 
 /// Decodes an instant-query answer into its series.
 pub fn decode_vector(body: &[u8]) -> Result<Vec<VectorSample>, DecodeError> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            DecodeError::NotJson(e.to_string())
-        } else {
-            DecodeError::Shape(e.to_string())
-        }
-    })?;
-    if envelope.status != "success" {
+    let mut sink = VectorSink::default();
+    decode_series(body, &mut sink)?;
+    Ok(sink.series)
+}
+
+#[derive(Default)]
+struct VectorSink {
+    labels: BTreeMap<String, String>,
+    series: Vec<VectorSample>,
+}
+
+impl<'a> SeriesSink<'a> for VectorSink {
+    type Key = String;
+
+    fn key(&mut self, name: Text<'a>) -> String {
+        name.into_string()
+    }
+
+    fn label(&mut self, key: &String, value: Text<'a>) {
+        // A name given twice keeps its last value, as a JSON object read into a map does.
+        self.labels.insert(key.clone(), value.into_string());
+    }
+
+    fn series(&mut self, _index: usize, timestamp_s: f64, value: f64) {
+        self.series.push(VectorSample {
+            labels: std::mem::take(&mut self.labels),
+            timestamp_s,
+            value,
+        });
+    }
+
+    fn discard(&mut self) {
+        self.labels.clear();
+    }
+}
+
+/// Reads an answer, handing its series to `sink`.
+///
+/// What is wrong is reported in this order, whatever the order of the fields: not JSON; an
+/// envelope of the wrong shape; Prometheus's own error; no data; not a vector; a series of
+/// the wrong shape; the first value that is not a number.
+pub(super) fn decode_series<'a, S: SeriesSink<'a>>(
+    body: &'a [u8],
+    sink: &mut S,
+) -> Result<(), DecodeError> {
+    let mut reader = Reader::new(body);
+    let envelope = read_envelope(&mut reader, sink).map_err(|p| error_of(&reader, p))?;
+    let status = envelope
+        .status
+        .ok_or_else(|| DecodeError::Shape("missing field `status`".into()))?;
+    if status != "success" {
         return Err(DecodeError::Refused {
             error_type: envelope.error_type.unwrap_or_else(|| "unknown".into()),
             message: envelope
                 .error
-                .unwrap_or_else(|| format!("status {:?}", envelope.status)),
+                .unwrap_or_else(|| format!("status {status:?}")),
         });
     }
     let data = envelope
@@ -81,32 +119,325 @@ pub fn decode_vector(body: &[u8]) -> Result<Vec<VectorSample>, DecodeError> {
     if data.result_type != "vector" {
         return Err(DecodeError::NotAVector(data.result_type));
     }
-    let series: Vec<RawSeries> = serde_json::from_str(data.result.get())
-        .map_err(|e| DecodeError::Shape(format!("in \"result\": {e}")))?;
-    series
-        .into_iter()
-        .enumerate()
-        .map(|(index, raw)| {
-            let value = parse_value(&raw.value.1).ok_or_else(|| DecodeError::BadValue {
-                index,
-                value: raw.value.1.clone(),
-            })?;
-            Ok(VectorSample {
-                labels: raw.metric,
-                timestamp_s: raw.value.0,
-                value,
-            })
-        })
-        .collect()
+    let problem = match data.result {
+        ResultRead::Read(problem) => problem,
+        // The status or type came after the result: read it now that both are known.
+        ResultRead::Later(start) => {
+            let mut reader = Reader::at(body, start);
+            read_result(&mut reader, sink).map_err(|p| error_of(&reader, p))?
+        }
+    };
+    problem.map_or(Ok(()), Err)
+}
+
+fn error_of(reader: &Reader<'_>, problem: Problem) -> DecodeError {
+    match problem {
+        Problem::Syntax { at, what } => {
+            DecodeError::NotJson(format!("{what} at {}", reader.position(at)))
+        }
+        Problem::Shape(message) => DecodeError::Shape(message),
+    }
+}
+
+struct Envelope {
+    status: Option<String>,
+    data: Option<Data>,
+    error_type: Option<String>,
+    error: Option<String>,
+}
+
+struct Data {
+    result_type: String,
+    result: ResultRead,
+}
+
+enum ResultRead {
+    /// Read into the sink; the first problem of a series, if any.
+    Read(Option<DecodeError>),
+    /// Skipped for now; where it starts.
+    Later(usize),
+}
+
+fn duplicate(field: &str) -> Problem {
+    Problem::Shape(format!("duplicate field `{field}`"))
+}
+
+fn optional_string(reader: &mut Reader<'_>) -> Result<Option<String>, Problem> {
+    if reader.null() {
+        return Ok(None);
+    }
+    reader.string().map(|text| Some(text.into_string()))
+}
+
+fn read_envelope<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    sink: &mut S,
+) -> Result<Envelope, Problem> {
+    let mut envelope = Envelope {
+        status: None,
+        data: None,
+        error_type: None,
+        error: None,
+    };
+    let mut seen_data = false;
+    if reader.begin_object()? {
+        loop {
+            let key = reader.key()?;
+            match key.as_bytes() {
+                b"status" if envelope.status.is_some() => return Err(duplicate("status")),
+                b"status" => envelope.status = Some(reader.string()?.into_string()),
+                b"data" if seen_data => return Err(duplicate("data")),
+                b"data" => {
+                    seen_data = true;
+                    if !reader.null() {
+                        let success = envelope.status.as_deref().map(|s| s == "success");
+                        envelope.data = Some(read_data(reader, success, sink)?);
+                    }
+                }
+                b"errorType" if envelope.error_type.is_some() => {
+                    return Err(duplicate("errorType"))
+                }
+                b"errorType" => envelope.error_type = optional_string(reader)?,
+                b"error" if envelope.error.is_some() => return Err(duplicate("error")),
+                b"error" => envelope.error = optional_string(reader)?,
+                _ => reader.skip_value()?,
+            }
+            if !reader.next_member()? {
+                break;
+            }
+        }
+    }
+    reader.end()?;
+    Ok(envelope)
+}
+
+/// `success`: whether the status said so, `None` while no status was read.
+fn read_data<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    success: Option<bool>,
+    sink: &mut S,
+) -> Result<Data, Problem> {
+    let mut result_type: Option<String> = None;
+    let mut result: Option<ResultRead> = None;
+    if reader.begin_object()? {
+        loop {
+            let key = reader.key()?;
+            match key.as_bytes() {
+                b"resultType" if result_type.is_some() => return Err(duplicate("resultType")),
+                b"resultType" => result_type = Some(reader.string()?.into_string()),
+                b"result" if result.is_some() => return Err(duplicate("result")),
+                b"result" => {
+                    let vector = result_type.as_deref().map(|t| t == "vector");
+                    reader.peek();
+                    let start = reader.pos();
+                    result = Some(match (success, vector) {
+                        (Some(true), Some(true)) => ResultRead::Read(read_result(reader, sink)?),
+                        (Some(false), _) | (_, Some(false)) => {
+                            // Refused or not a vector: never read.
+                            reader.skip_value()?;
+                            ResultRead::Read(None)
+                        }
+                        _ => {
+                            reader.skip_value()?;
+                            ResultRead::Later(start)
+                        }
+                    });
+                }
+                _ => reader.skip_value()?,
+            }
+            if !reader.next_member()? {
+                break;
+            }
+        }
+    }
+    Ok(Data {
+        result_type: result_type
+            .ok_or_else(|| Problem::Shape("missing field `resultType`".into()))?,
+        result: result.ok_or_else(|| Problem::Shape("missing field `result`".into()))?,
+    })
+}
+
+/// The `result` array: series go to the sink. A series of the wrong shape or a value that is
+/// not a number is returned as the answer's problem once the rest is known to be JSON.
+fn read_result<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    sink: &mut S,
+) -> Result<Option<DecodeError>, Problem> {
+    reader.peek();
+    let start = reader.pos();
+    match read_series_list(reader, sink) {
+        Ok(bad_value) => Ok(bad_value),
+        Err(Problem::Shape(message)) => {
+            sink.discard();
+            // Whatever follows must still be JSON: read it again, only checking.
+            reader.rewind(start);
+            reader.skip_value()?;
+            Ok(Some(DecodeError::Shape(format!(
+                "in \"result\": {message}"
+            ))))
+        }
+        Err(syntax) => Err(syntax),
+    }
+}
+
+/// Label names of the series before, by position: where the next series has the same name
+/// at the same place, comparing its bytes is all it costs.
+struct KeyCache<K> {
+    /// Where `"name":"` lies in the body (up to the value's opening quote), and the sink's
+    /// key for the name. Only plain, compact names are kept, as Prometheus writes them.
+    at: Vec<(usize, usize, K)>,
+}
+
+fn read_series_list<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    sink: &mut S,
+) -> Result<Option<DecodeError>, Problem> {
+    let mut bad_value = None;
+    let mut keys = KeyCache { at: Vec::new() };
+    if !reader.begin_array()? {
+        return Ok(None);
+    }
+    let mut index = 0;
+    loop {
+        read_series(reader, sink, &mut keys, index, &mut bad_value).map_err(
+            |problem| match problem {
+                Problem::Shape(message) => Problem::Shape(format!("series {index}: {message}")),
+                syntax => syntax,
+            },
+        )?;
+        index += 1;
+        if !reader.next_element()? {
+            return Ok(bad_value);
+        }
+    }
+}
+
+fn read_series<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    sink: &mut S,
+    keys: &mut KeyCache<S::Key>,
+    index: usize,
+    bad_value: &mut Option<DecodeError>,
+) -> Result<(), Problem> {
+    let mut metric = false;
+    let mut sample: Option<(f64, Text<'a>)> = None;
+    if reader.begin_object()? {
+        loop {
+            let key = reader.key()?;
+            match key.as_bytes() {
+                b"metric" if metric => return Err(duplicate("metric")),
+                b"metric" => {
+                    read_metric(reader, sink, keys)?;
+                    metric = true;
+                }
+                b"value" if sample.is_some() => return Err(duplicate("value")),
+                b"value" => sample = Some(read_sample(reader)?),
+                _ => reader.skip_value()?,
+            }
+            if !reader.next_member()? {
+                break;
+            }
+        }
+    }
+    if !metric {
+        return Err(Problem::Shape("missing field `metric`".into()));
+    }
+    let Some((timestamp_s, text)) = sample else {
+        return Err(Problem::Shape("missing field `value`".into()));
+    };
+    match parse_value(text.as_bytes()) {
+        Some(value) if bad_value.is_none() => sink.series(index, timestamp_s, value),
+        Some(_) => sink.discard(),
+        None => {
+            sink.discard();
+            if bad_value.is_none() {
+                *bad_value = Some(DecodeError::BadValue {
+                    index,
+                    value: text.into_string(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `[timestamp, "value"]`.
+fn read_sample<'a>(reader: &mut Reader<'a>) -> Result<(f64, Text<'a>), Problem> {
+    let length = |found: &str| {
+        Problem::Shape(format!(
+            "expected a timestamp and a value, found {found} elements"
+        ))
+    };
+    if !reader.begin_array()? {
+        return Err(length("no"));
+    }
+    let timestamp_s = reader.number()?;
+    if !reader.next_element()? {
+        return Err(length("1"));
+    }
+    let value = reader.string()?;
+    if reader.next_element()? {
+        return Err(length("more"));
+    }
+    Ok((timestamp_s, value))
+}
+
+fn read_metric<'a, S: SeriesSink<'a>>(
+    reader: &mut Reader<'a>,
+    sink: &mut S,
+    keys: &mut KeyCache<S::Key>,
+) -> Result<(), Problem> {
+    if !reader.begin_object()? {
+        return Ok(());
+    }
+    let mut position = 0;
+    loop {
+        let (key, value) = match keys.at.get(position) {
+            Some((start, end, key)) if reader.eat_same(*start, *end) => {
+                let value = reader.string_rest();
+                (key.clone(), value)
+            }
+            _ => {
+                reader.peek();
+                let start = reader.pos();
+                let name = reader.key_name()?;
+                let plain = matches!(name, Text::Raw(_));
+                let key = sink.key(name);
+                let name_end = reader.pos();
+                reader.expect(b':', "expected `:`")?;
+                let compact = reader.pos() == name_end + 1 && reader.peek() == Some(b'"');
+                if plain && compact {
+                    let entry = (start, reader.pos() + 1, key.clone());
+                    match keys.at.get_mut(position) {
+                        Some(slot) => *slot = entry,
+                        None => keys.at.push(entry),
+                    }
+                }
+                let value = reader.string().map_err(|problem| match problem {
+                    Problem::Shape(message) => Problem::Shape(format!(
+                        "label {}: {message}",
+                        reader.text_between(start, name_end)
+                    )),
+                    syntax => syntax,
+                });
+                (key, value)
+            }
+        };
+        sink.label(&key, value?);
+        position += 1;
+        if !reader.next_member()? {
+            return Ok(());
+        }
+    }
 }
 
 /// Prometheus writes sample values as strings, including `NaN`, `+Inf` and `-Inf`.
-fn parse_value(text: &str) -> Option<f64> {
+fn parse_value(text: &[u8]) -> Option<f64> {
     match text {
-        "NaN" => Some(f64::NAN),
-        "+Inf" | "Inf" => Some(f64::INFINITY),
-        "-Inf" => Some(f64::NEG_INFINITY),
-        _ => text.parse::<f64>().ok().filter(|v| v.is_finite()),
+        b"NaN" => Some(f64::NAN),
+        b"+Inf" | b"Inf" => Some(f64::INFINITY),
+        b"-Inf" => Some(f64::NEG_INFINITY),
+        _ => decimal(text).filter(|v| v.is_finite()),
     }
 }
 

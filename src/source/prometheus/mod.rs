@@ -3,6 +3,7 @@
 pub mod client;
 pub mod decode;
 pub mod error;
+mod json;
 pub mod query;
 pub mod refresh;
 pub mod samples;

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use super::client::PrometheusClient;
 use super::error::PrometheusError;
 use super::query::{plan, PlanOptions, PlannedQuery};
-use super::samples::samples_from_answer;
+use super::samples::{AnswerError, SampleDecoder};
 use crate::mesh::{Inventory, TrafficSample};
 use crate::source::MeshSnapshot;
 
@@ -72,8 +72,7 @@ pub async fn fetch_snapshot(
     })
 }
 
-type Answer<'a> =
-    Pin<Box<dyn Future<Output = Result<Vec<TrafficSample>, PrometheusError>> + Send + 'a>>;
+type Answer<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, PrometheusError>> + Send + 'a>>;
 
 /// Sends every query at once and gathers the samples of all answers; the first failure
 /// ends the refresh and drops the other queries (their connections are cancelled).
@@ -85,26 +84,18 @@ pub async fn fetch_samples(
     let mut pending: Vec<Option<Answer<'_>>> = queries
         .iter()
         .map(|query| {
-            let answer: Answer<'_> = Box::pin(async move {
-                let series = client.instant_query(&query.promql, time_unix_s).await?;
-                samples_from_answer(query.kind, &series).map_err(|source| {
-                    PrometheusError::Samples {
-                        endpoint: client.endpoint_name().to_owned(),
-                        source,
-                    }
-                })
-            });
+            let answer: Answer<'_> = Box::pin(client.instant_answer(&query.promql, time_unix_s));
             Some(answer)
         })
         .collect();
-    let mut results: Vec<Vec<TrafficSample>> = vec![Vec::new(); queries.len()];
+    let mut bodies: Vec<Vec<u8>> = vec![Vec::new(); queries.len()];
     std::future::poll_fn(|cx| {
         let mut all_done = true;
-        for (slot, result) in pending.iter_mut().zip(results.iter_mut()) {
+        for (slot, body) in pending.iter_mut().zip(bodies.iter_mut()) {
             let Some(answer) = slot else { continue };
             match answer.as_mut().poll(cx) {
-                Poll::Ready(Ok(samples)) => {
-                    *result = samples;
+                Poll::Ready(Ok(answer)) => {
+                    *body = answer;
                     *slot = None;
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
@@ -118,7 +109,24 @@ pub async fn fetch_samples(
         }
     })
     .await?;
-    Ok(results.into_iter().flatten().collect())
+    // One after another into one list: joining per-answer lists moved every sample again,
+    // and the answers share their peers.
+    let mut decoder = SampleDecoder::new();
+    for (query, body) in queries.iter().zip(bodies) {
+        decoder
+            .decode(query.kind, &body)
+            .map_err(|error| match error {
+                AnswerError::Decode(source) => PrometheusError::Decode {
+                    endpoint: client.endpoint_name().to_owned(),
+                    source,
+                },
+                AnswerError::Samples(source) => PrometheusError::Samples {
+                    endpoint: client.endpoint_name().to_owned(),
+                    source,
+                },
+            })?;
+    }
+    Ok(decoder.finish())
 }
 
 #[cfg(test)]

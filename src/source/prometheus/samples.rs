@@ -1,9 +1,13 @@
-//! One query's decoded answer -> traffic samples, with the metric the query asked for.
+//! One query's answer -> traffic samples, with the metric the query asked for.
 
 use crate::mesh::labels::{IstioMetric, LabelError};
-use crate::mesh::{Quantile, Reporter, SampleKind, SampleLabels, TrafficSample};
+use crate::mesh::{
+    IstioLabel, IstioLabels, LabelInterner, Quantile, Reporter, SampleKind, SampleLabels,
+    TrafficSample,
+};
 
-use super::decode::VectorSample;
+use super::decode::{decode_series, DecodeError, SeriesSink, VectorSample};
+use super::json::Text;
 use super::query::QueryKind;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -24,6 +28,15 @@ pub enum SampleError {
     },
 }
 
+/// Why an answer gave no samples: it was no good answer, or a series was no good sample.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AnswerError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error(transparent)]
+    Samples(#[from] SampleError),
+}
+
 fn metric_of(kind: QueryKind) -> IstioMetric {
     match kind {
         QueryKind::Requests => IstioMetric::RequestsTotal,
@@ -33,66 +46,183 @@ fn metric_of(kind: QueryKind) -> IstioMetric {
     }
 }
 
+/// Fewer bytes than a series with Istio's labels takes in an answer (600 to 800).
+const SERIES_BYTES_AT_LEAST: usize = 256;
+
+/// Decodes answers straight into samples, without a map of labels per series, sharing
+/// repeated label values between the samples of every answer it decodes. Refuses what
+/// [`decode_vector`](super::decode::decode_vector) refuses, then what
+/// [`samples_from_answer`] refuses, with the same errors.
+#[derive(Default)]
+pub struct SampleDecoder {
+    interner: LabelInterner,
+    samples: Vec<TrafficSample>,
+}
+
+impl SampleDecoder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds the samples of the answer to a query of `kind`; an answer that is refused adds
+    /// none.
+    pub fn decode(&mut self, kind: QueryKind, body: &[u8]) -> Result<(), AnswerError> {
+        let before = self.samples.len();
+        // Growing a vector of 400k samples copied it several times over; capacity never
+        // written to costs address space, not memory.
+        self.samples.reserve(body.len() / SERIES_BYTES_AT_LEAST);
+        let mut sink = SampleSink {
+            kind,
+            labels: IstioLabels::default(),
+            escaped: Vec::new(),
+            interner: &mut self.interner,
+            samples: &mut self.samples,
+            error: None,
+        };
+        let decoded = decode_series(body, &mut sink);
+        let outcome = match (decoded, sink.error) {
+            (Err(error), _) => Err(error.into()),
+            (Ok(()), Some(error)) => Err(error.into()),
+            (Ok(()), None) => Ok(()),
+        };
+        if outcome.is_err() {
+            self.samples.truncate(before);
+        }
+        outcome
+    }
+
+    /// The samples of every answer, in the order the answers were decoded.
+    pub fn finish(mut self) -> Vec<TrafficSample> {
+        self.samples.shrink_to_fit();
+        self.samples
+    }
+}
+
+/// The samples of one answer (see [`SampleDecoder`]).
+pub fn decode_samples(kind: QueryKind, body: &[u8]) -> Result<Vec<TrafficSample>, AnswerError> {
+    let mut decoder = SampleDecoder::new();
+    decoder.decode(kind, body)?;
+    Ok(decoder.finish())
+}
+
 /// Turns every series of an answer into a sample; one series that cannot be a sample of
 /// the metric refuses the whole answer, so a half-understood answer never draws a graph.
 pub fn samples_from_answer(
     kind: QueryKind,
     series: &[VectorSample],
 ) -> Result<Vec<TrafficSample>, SampleError> {
-    let metric = metric_of(kind);
+    let mut interner = LabelInterner::new();
     series
         .iter()
         .enumerate()
         .map(|(index, sample)| {
-            let found = sample.labels.get("reporter");
-            let reporter = found.and_then(|r| Reporter::from_label(r)).ok_or_else(|| {
-                SampleError::Reporter {
-                    index,
-                    metric: metric.name(),
-                    found: found.cloned(),
-                }
-            })?;
-            if kind == QueryKind::LatencyQuantiles {
-                return latency_sample(index, sample, reporter);
-            }
-            TrafficSample::from_prometheus(metric, &sample.labels, reporter, sample.value).map_err(
-                |source| SampleError::Label {
-                    index,
-                    metric: metric.name(),
-                    source,
-                },
-            )
+            let labels = IstioLabels::from_map(&sample.labels);
+            sample_of(kind, index, &labels, sample.value, &mut interner)
         })
         .collect()
 }
 
-/// A percentile series: the hop's labels, its `quantile` label, milliseconds as value.
-fn latency_sample(
+/// One series as a sample of the metric `kind` asked for.
+fn sample_of(
+    kind: QueryKind,
     index: usize,
-    sample: &VectorSample,
-    reporter: Reporter,
+    labels: &IstioLabels<'_>,
+    value: f64,
+    interner: &mut LabelInterner,
 ) -> Result<TrafficSample, SampleError> {
-    let found = sample.labels.get("quantile");
-    let quantile =
+    let metric = metric_of(kind);
+    let found = labels.get(IstioLabel::Reporter);
+    let reporter =
         found
-            .and_then(|q| Quantile::from_label(q))
+            .and_then(Reporter::from_label_bytes)
+            .ok_or_else(|| SampleError::Reporter {
+                index,
+                metric: metric.name(),
+                found: labels.text(IstioLabel::Reporter),
+            })?;
+    let label_error = |source| SampleError::Label {
+        index,
+        metric: metric.name(),
+        source,
+    };
+    if kind == QueryKind::LatencyQuantiles {
+        // A percentile series: the hop's labels, its `quantile` label, milliseconds as value.
+        let quantile = labels
+            .get(IstioLabel::Quantile)
+            .and_then(Quantile::from_label_bytes)
             .ok_or_else(|| SampleError::Quantile {
                 index,
-                found: found.cloned(),
+                found: labels.text(IstioLabel::Quantile),
             })?;
-    let labels =
-        SampleLabels::from_prometheus_labels(&sample.labels, reporter).map_err(|source| {
-            SampleError::Label {
-                index,
-                metric: IstioMetric::RequestDurationBucket.name(),
-                source,
+        let labels =
+            SampleLabels::from_istio_labels(labels, reporter, interner).map_err(label_error)?;
+        return Ok(TrafficSample {
+            kind: SampleKind::LatencyQuantile { quantile },
+            labels,
+            value,
+        });
+    }
+    TrafficSample::from_istio_labels(metric, labels, reporter, value, interner).map_err(label_error)
+}
+
+/// Collects each series' labels where they lie in the body, and makes it a sample when its
+/// value comes. After the first bad series it only keeps reading, for the decoder's checks.
+struct SampleSink<'a, 'd> {
+    kind: QueryKind,
+    labels: IstioLabels<'a>,
+    /// Labels whose values had escapes, so are not in the body as they read.
+    escaped: Vec<(IstioLabel, String)>,
+    interner: &'d mut LabelInterner,
+    samples: &'d mut Vec<TrafficSample>,
+    error: Option<SampleError>,
+}
+
+impl<'a> SeriesSink<'a> for SampleSink<'a, '_> {
+    type Key = Option<IstioLabel>;
+
+    fn key(&mut self, name: Text<'a>) -> Option<IstioLabel> {
+        IstioLabel::from_name(name.as_bytes())
+    }
+
+    #[inline]
+    fn label(&mut self, key: &Option<IstioLabel>, value: Text<'a>) {
+        let Some(label) = *key else { return };
+        // A name given twice keeps its last value.
+        if !self.escaped.is_empty() {
+            self.escaped.retain(|(other, _)| *other != label);
+        }
+        match value {
+            Text::Raw(bytes) => self.labels.set_bytes(label, bytes),
+            Text::Unescaped(text) => {
+                self.labels.remove(label);
+                self.escaped.push((label, text));
             }
-        })?;
-    Ok(TrafficSample {
-        kind: SampleKind::LatencyQuantile { quantile },
-        labels,
-        value: sample.value,
-    })
+        }
+    }
+
+    fn series(&mut self, index: usize, _timestamp_s: f64, value: f64) {
+        if self.error.is_none() {
+            let made = if self.escaped.is_empty() {
+                sample_of(self.kind, index, &self.labels, value, self.interner)
+            } else {
+                let mut labels: IstioLabels<'_> = self.labels;
+                for (label, text) in &self.escaped {
+                    labels.set(*label, text);
+                }
+                sample_of(self.kind, index, &labels, value, self.interner)
+            };
+            match made {
+                Ok(sample) => self.samples.push(sample),
+                Err(error) => self.error = Some(error),
+            }
+        }
+        self.discard();
+    }
+
+    fn discard(&mut self) {
+        self.labels.clear();
+        self.escaped.clear();
+    }
 }
 
 #[cfg(test)]
@@ -163,3 +293,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "samples_tests.rs"]
+mod streaming_tests;
