@@ -13,6 +13,8 @@ mod kube_multicluster;
 mod kube_source;
 mod kube_tui;
 mod kube_wire;
+mod kube_wire_writes;
+mod kube_write;
 mod live;
 mod live_multicluster;
 mod navigation;

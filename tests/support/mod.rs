@@ -7,3 +7,4 @@ pub mod prometheus;
 pub mod tls;
 pub mod tmux;
 pub mod two_clusters;
+pub mod yaml_diff;

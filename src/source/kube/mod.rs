@@ -8,11 +8,13 @@ mod objects;
 mod snapshot;
 mod status;
 mod watch;
+mod write;
 
 pub use client::client_for;
 pub use clusters::{merged_state, watch_clusters, ClusterFeeds};
 pub use snapshot::{list_for_analysis, SnapshotError};
 pub use watch::{watch_inventory, InventorySettings};
+pub use write::KubeWriter;
 
 /// What can go wrong before the watchers run; later failures show as `InventoryHealth`.
 #[derive(Debug, thiserror::Error)]

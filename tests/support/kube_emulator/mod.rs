@@ -1,16 +1,24 @@
 //! A Kubernetes API server in memory for the kube source's tests: the real REST wire
 //! format (discovery, lists with resourceVersion and pagination, single GETs, chunked
-//! watch streams with periodic bookmarks, `Status` errors 401/403/404/410/500, throttling
-//! 429s, the service proxy) over HTTP on 127.0.0.1, so the real `kube::Client` talks to
-//! it unchanged; and hooks to change objects and inject faults.
+//! watch streams with periodic bookmarks, `Status` errors 401/403/404/409/410/422/500,
+//! throttling 429s, the service proxy; writes with server-side apply, field ownership
+//! and dry runs; SelfSubjectAccessReviews; Istio's CRDs) over HTTP on 127.0.0.1, so the
+//! real `kube::Client` talks to it unchanged; and hooks to change objects, refuse rights
+//! and inject faults.
 
+mod access;
 mod bookinfo;
+mod crds;
 mod discovery;
+mod fields;
+mod managed;
 mod proxy;
 mod resources;
 mod server;
 mod store;
+mod typed;
 mod wire;
+mod writes;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -76,6 +84,9 @@ impl KubeEmulator {
         let mut state = State::default();
         state.istio = options.istio;
         state.address = address.to_string();
+        for crd in crds::istio_crds(options.istio) {
+            state.create(crd);
+        }
         let state = Arc::new(Mutex::new(state));
         let server = tokio::spawn(serve(listener, Arc::clone(&state)));
         let bookmarks = tokio::spawn(send_bookmarks(
@@ -209,7 +220,36 @@ impl KubeEmulator {
     }
 
     pub fn allow_namespace(&self, namespace: &str) {
-        self.state().forbidden_namespaces.remove(namespace);
+        let mut state = self.state();
+        state.forbidden_namespaces.remove(namespace);
+        state.read_only_namespaces.remove(namespace);
+    }
+
+    /// RBAC: the user may read `namespace` but not create, change or delete anything in it
+    /// (a `view` role).
+    pub fn forbid_writes(&self, namespace: &str) {
+        self.state()
+            .read_only_namespaces
+            .insert(namespace.to_owned());
+    }
+
+    /// RBAC: the user may not read CustomResourceDefinitions (a cluster-scoped kind most
+    /// users get no rights to).
+    pub fn forbid_crds(&self) {
+        self.state().crds_forbidden = true;
+    }
+
+    /// Every request so far, as `METHOD path?query`, in order.
+    pub fn requests(&self) -> Vec<String> {
+        self.state().requests.clone()
+    }
+
+    /// The requests so far that could change something (not GET).
+    pub fn writes(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| !r.starts_with("GET "))
+            .collect()
     }
 
     /// Every request answers 401 Unauthorized (expired or revoked credentials).

@@ -31,6 +31,13 @@ pub struct ProxyTarget {
     path_and_query: String,
 }
 
+/// Whether `path` is the service proxy's (whose requests pass on with their bodies).
+pub fn is_proxy_path(path: &str) -> bool {
+    path.strip_prefix("/api/v1/namespaces/")
+        .map(|rest| rest.splitn(5, '/').collect::<Vec<_>>())
+        .is_some_and(|parts| parts.len() >= 4 && parts[1] == "services" && parts[3] == "proxy")
+}
+
 /// `None` for paths that are not the service proxy; otherwise where to send the request,
 /// or the API server's refusal.
 pub fn route(

@@ -23,6 +23,16 @@ impl ResourceType {
         }
     }
 
+    /// `plural.group` (just `plural` in the core group), as the API server's messages name
+    /// a resource.
+    pub fn qualified(&self) -> String {
+        if self.group.is_empty() {
+            self.plural.to_owned()
+        } else {
+            format!("{}.{}", self.plural, self.group)
+        }
+    }
+
     /// Custom resources (Istio's) differ from built-in types in small ways the API server
     /// shows: list items keep `apiVersion` and `kind`, the verbs come in another order.
     pub fn is_custom(&self) -> bool {
@@ -42,7 +52,7 @@ impl ResourceType {
                 "update",
                 "watch",
             ]
-        } else if self.namespaced {
+        } else if self.kind != "Namespace" {
             &[
                 "create",
                 "delete",
@@ -90,6 +100,15 @@ impl IstioApis {
     }
 }
 
+/// The version `resource` is stored at.
+pub fn storage_version(resource: &ResourceType, istio: IstioApis) -> &'static str {
+    if resource.is_custom() {
+        istio.versions(resource.group).1
+    } else {
+        "v1"
+    }
+}
+
 /// The versions `resource` is served at, preferred first.
 pub fn served_versions(resource: &ResourceType, istio: IstioApis) -> &'static [&'static str] {
     if resource.is_custom() {
@@ -103,12 +122,7 @@ pub fn served_versions(resource: &ResourceType, istio: IstioApis) -> &'static [&
 /// `group/version/kind` of the storage version. Computed once for each kind served here
 /// (the emulator has no SHA-256 of its own).
 pub fn storage_version_hash(resource: &ResourceType, istio: IstioApis) -> &'static str {
-    let storage = if resource.is_custom() {
-        istio.versions(resource.group).1
-    } else {
-        "v1"
-    };
-    match (resource.kind, storage) {
+    match (resource.kind, storage_version(resource, istio)) {
         ("Namespace", _) => "Q3oi5N2YM8M=",
         ("Pod", _) => "xPOwRZ+Yhw8=",
         ("Service", _) => "0/CO1lhkEBI=",
@@ -127,6 +141,7 @@ pub fn storage_version_hash(resource: &ResourceType, istio: IstioApis) -> &'stat
         ("WorkloadEntry", _) => "ZyZMEVHubgI=",
         ("PeerAuthentication", "v1") => "ozjy5a1eDqo=",
         ("PeerAuthentication", _) => "0IW8zQBF4Qc=",
+        ("CustomResourceDefinition", _) => "jfWCUB31mvA=",
         _ => "",
     }
 }
@@ -172,7 +187,7 @@ const fn istio(
     }
 }
 
-pub static RESOURCES: [ResourceType; 12] = [
+pub static RESOURCES: [ResourceType; 13] = [
     ResourceType {
         group: "",
         plural: "namespaces",
@@ -247,6 +262,15 @@ pub static RESOURCES: [ResourceType; 12] = [
         "PeerAuthentication",
         &["pa"],
     ),
+    ResourceType {
+        group: "apiextensions.k8s.io",
+        plural: "customresourcedefinitions",
+        singular: "customresourcedefinition",
+        kind: "CustomResourceDefinition",
+        namespaced: false,
+        short_names: &["crd", "crds"],
+        categories: &["api-extensions"],
+    },
 ];
 
 /// The kind served at `/{group}/{version}/{plural}`, if that version is served.

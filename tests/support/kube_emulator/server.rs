@@ -10,6 +10,9 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use http_body_util::BodyExt;
+
+use super::access;
 use super::discovery;
 use super::proxy::{self, ProxyTarget};
 use super::resources::{self, ResourceType, RESOURCES};
@@ -18,22 +21,23 @@ use super::wire::{
     event_line, json_response, percent_decode, status, status_response, text_response,
     watch_response, ApiBody,
 };
+use super::writes;
 use super::Fault;
 
 /// The user the emulator's RBAC messages name.
 pub const USER: &str = "system:serviceaccount:meshtui:meshtui";
 
-struct Target {
-    resource: &'static ResourceType,
+pub struct Target {
+    pub resource: &'static ResourceType,
     /// The version asked for, one the resource is served at.
-    version: &'static str,
-    index: usize,
-    namespace: Option<String>,
-    name: Option<String>,
+    pub version: &'static str,
+    pub index: usize,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
 }
 
 /// `/api/v1/...` and `/apis/{group}/{version}/...`, optionally `namespaces/{ns}/`.
-fn route(path: &str, istio: resources::IstioApis) -> Option<Target> {
+pub fn route(path: &str, istio: resources::IstioApis) -> Option<Target> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match parts.as_slice() {
         ["api", version, rest @ ..] => ("", *version, rest),
@@ -70,9 +74,11 @@ fn route(path: &str, istio: resources::IstioApis) -> Option<Target> {
 }
 
 pub fn query(request: &Request<Incoming>) -> HashMap<String, String> {
-    request
-        .uri()
-        .query()
+    query_of(request.uri().query())
+}
+
+pub fn query_of(query: Option<&str>) -> HashMap<String, String> {
+    query
         .unwrap_or("")
         .split('&')
         .filter(|pair| !pair.is_empty())
@@ -106,6 +112,33 @@ enum Routed {
 }
 
 pub async fn handle(request: Request<Incoming>, shared: Arc<Mutex<State>>) -> Response<ApiBody> {
+    let logged = format!(
+        "{} {}",
+        request.method(),
+        request.uri().path_and_query().map_or("", |p| p.as_str())
+    );
+    lock(&shared).requests.push(logged);
+    if writes::is_write(request.method()) && !proxy::is_proxy_path(request.uri().path()) {
+        let (parts, body) = request.into_parts();
+        let body = match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return status_response(400, "BadRequest", "the body could not be read", None)
+            }
+        };
+        let mut state = lock(&shared);
+        if let Some(refusal) = refusal(&state) {
+            return refusal;
+        }
+        let path = parts.uri.path();
+        if path == access::PATH && parts.method == Method::POST {
+            return access::review(&state, &body);
+        }
+        let Some(target) = route(path, state.istio) else {
+            return not_found_path();
+        };
+        return writes::handle(&parts, &body, &mut state, &target);
+    }
     let routed = respond(&request, &shared);
     match routed {
         Routed::Answer(response) => response,
@@ -113,13 +146,18 @@ pub async fn handle(request: Request<Incoming>, shared: Arc<Mutex<State>>) -> Re
     }
 }
 
+/// How every request fails while the credentials are rejected or a fault is set.
+fn refusal(state: &State) -> Option<Response<ApiBody>> {
+    if state.reject_credentials {
+        return Some(status_response(401, "Unauthorized", "Unauthorized", None));
+    }
+    state.fault.as_ref().map(fault_response)
+}
+
 fn respond(request: &Request<Incoming>, shared: &Arc<Mutex<State>>) -> Routed {
     let mut state = lock(shared);
-    if state.reject_credentials {
-        return Routed::Answer(status_response(401, "Unauthorized", "Unauthorized", None));
-    }
-    if let Some(fault) = &state.fault {
-        return Routed::Answer(fault_response(fault));
+    if let Some(refusal) = refusal(&state) {
+        return Routed::Answer(refusal);
     }
     let path = request.uri().path();
     if path == "/version" {
@@ -193,24 +231,35 @@ fn version() -> Value {
     })
 }
 
-/// A forbidden namespace denies its namespaced requests, and cluster-wide requests for
-/// namespaced kinds too: RBAC cannot grant "every namespace but one".
-fn rbac(state: &State, target: &Target, verb: &str) -> Option<Response<ApiBody>> {
-    if !target.resource.namespaced || state.forbidden_namespaces.is_empty() {
+/// RBAC's refusal, worded as the API server words it: `plural.group "name" is forbidden:
+/// User "…" cannot verb resource "plural" in API group "group" in the namespace "ns"`.
+pub fn rbac(state: &State, target: &Target, verb: &str) -> Option<Response<ApiBody>> {
+    let resource = target.resource;
+    if !state.refuses(
+        verb,
+        resource.plural,
+        resource.namespaced,
+        target.namespace.as_deref(),
+    ) {
         return None;
     }
-    let group = target.resource.group;
-    let plural = target.resource.plural;
-    let message = match &target.namespace {
-        Some(ns) if state.forbidden_namespaces.contains(ns) => format!(
-            "{plural} is forbidden: User \"{USER}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" in the namespace \"{ns}\""
-        ),
-        Some(_) => return None,
-        None => format!(
-            "{plural} is forbidden: User \"{USER}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" at the cluster scope"
-        ),
+    let group = resource.group;
+    let plural = resource.plural;
+    let subject = match &target.name {
+        Some(name) => format!("{} \"{name}\"", resource.qualified()),
+        None => resource.qualified(),
     };
+    let scope = match &target.namespace {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_owned(),
+    };
+    let message = format!(
+        "{subject} is forbidden: User \"{USER}\" cannot {verb} resource \"{plural}\" in API group \"{group}\" {scope}"
+    );
     let mut details = json!({"kind": plural});
+    if let Some(name) = &target.name {
+        details["name"] = json!(name);
+    }
     if !group.is_empty() {
         details["group"] = json!(group);
     }
@@ -237,7 +286,7 @@ fn get(state: &State, target: &Target, name: &str) -> Response<ApiBody> {
             status_response(
                 404,
                 "NotFound",
-                &format!("{plural} \"{name}\" not found"),
+                &format!("{} \"{name}\" not found", target.resource.qualified()),
                 Some(details),
             )
         }

@@ -8,7 +8,10 @@ use hyper::body::Bytes;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
+use super::crds;
+use super::managed;
 use super::resources::{self, served_versions, IstioApis, ResourceType};
+use super::typed::{root_schema, Schema};
 use super::wire::{event_line, now_rfc3339, uid};
 use super::Fault;
 
@@ -111,6 +114,12 @@ pub struct State {
     /// While set, changes are recorded but not sent to open watches (they fell behind).
     pub delivery_paused: bool,
     pub forbidden_namespaces: HashSet<String>,
+    /// Namespaces whose objects the user may read but not write.
+    pub read_only_namespaces: HashSet<String>,
+    /// The user may not read CustomResourceDefinitions (most users may not).
+    pub crds_forbidden: bool,
+    /// Every request, as `METHOD path?query`, in order.
+    pub requests: Vec<String>,
     pub reject_credentials: bool,
     /// Which versions of Istio's CRDs exist.
     pub istio: IstioApis,
@@ -131,18 +140,6 @@ pub fn with_type(resource: &ResourceType, version: &str, object: &Value) -> Valu
     object["apiVersion"] = json!(resource.api_version(version));
     object["kind"] = json!(resource.kind);
     object
-}
-
-/// The managedFields entry a `kubectl apply` leaves on a new object.
-fn managed_fields(api_version: &str, time: &str) -> Value {
-    json!([{
-        "manager": "kubectl-client-side-apply",
-        "operation": "Update",
-        "apiVersion": api_version,
-        "time": time,
-        "fieldsType": "FieldsV1",
-        "fieldsV1": {"f:metadata": {"f:labels": {".": {}}}, "f:spec": {".": {}}}
-    }])
 }
 
 impl State {
@@ -199,20 +196,95 @@ impl State {
             key.namespace,
             key.name
         );
+        // Seeded objects are owned as `kubectl apply` (client-side) leaves them.
+        if object["metadata"].get("managedFields").is_none() {
+            let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
+            let version = api_version
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let schema = self.schema(resource, &version);
+            let entries = managed::update(
+                &json!({}),
+                &object,
+                Schema::new(&schema),
+                Vec::new(),
+                "kubectl-client-side-apply",
+                &api_version,
+            );
+            object["metadata"]["managedFields"] = managed::encode(&entries);
+        }
+        self.stamp_new(resource, &mut object);
+        self.record("ADDED", key, object)
+    }
+
+    /// Sets what the server gives a new object: uid, creationTimestamp and, for kinds
+    /// with a spec generation, generation.
+    pub fn stamp_new(&mut self, resource: &ResourceType, object: &mut Value) {
         self.next_uid += 1;
-        let now = now_rfc3339();
-        let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
         let metadata = &mut object["metadata"];
         metadata["uid"] = json!(uid(self.next_uid));
-        metadata["creationTimestamp"] = json!(now);
+        metadata["creationTimestamp"] = json!(now_rfc3339());
         // Core objects (pods, services, namespaces) carry no generation on 1.28.
         if !resource.group.is_empty() {
             metadata["generation"] = json!(1);
         }
-        if metadata.get("managedFields").is_none() {
-            metadata["managedFields"] = managed_fields(&api_version, &now);
+    }
+
+    /// The CustomResourceDefinition the emulator serves for `resource`, if it is custom.
+    pub fn crd(&self, resource: &ResourceType) -> Option<&Value> {
+        if !resource.is_custom() {
+            return None;
         }
-        self.record("ADDED", key, object)
+        let index = resources::RESOURCES
+            .iter()
+            .position(|r| r.kind == "CustomResourceDefinition")?;
+        self.objects.get(&ObjectKey {
+            resource: index,
+            namespace: String::new(),
+            name: format!("{}.{}", resource.plural, resource.group),
+        })
+    }
+
+    /// The schema apply merges `resource` objects of `version` with.
+    pub fn schema(&self, resource: &ResourceType, version: &str) -> Value {
+        root_schema(
+            self.crd(resource)
+                .and_then(|crd| crds::version_schema(crd, version)),
+        )
+    }
+
+    /// Whether RBAC refuses `verb` on `plural` in `namespace` (`None`: at the cluster
+    /// scope). A forbidden namespace refuses cluster-wide requests for namespaced kinds too:
+    /// RBAC cannot grant "every namespace but one".
+    pub fn refuses(
+        &self,
+        verb: &str,
+        plural: &str,
+        namespaced: bool,
+        namespace: Option<&str>,
+    ) -> bool {
+        if plural == "customresourcedefinitions" {
+            return self.crds_forbidden;
+        }
+        if !namespaced {
+            return false;
+        }
+        let write = matches!(
+            verb,
+            "create" | "update" | "patch" | "delete" | "deletecollection"
+        );
+        match namespace {
+            Some(ns) => {
+                self.forbidden_namespaces.contains(ns)
+                    || (write && self.read_only_namespaces.contains(ns))
+            }
+            None => {
+                !self.forbidden_namespaces.is_empty()
+                    || (write && !self.read_only_namespaces.is_empty())
+            }
+        }
     }
 
     /// Replaces an object, keeping what the server owns (uid, creation time).
@@ -258,7 +330,7 @@ impl State {
 
     /// Gives the change the next resourceVersion, stores it, logs it and tells the open
     /// watches that asked for it.
-    fn record(&mut self, event_type: &'static str, key: ObjectKey, mut object: Value) -> Value {
+    pub fn record(&mut self, event_type: &'static str, key: ObjectKey, mut object: Value) -> Value {
         self.resource_version += 1;
         object["metadata"]["resourceVersion"] = json!(self.resource_version.to_string());
         if event_type == "DELETED" {
