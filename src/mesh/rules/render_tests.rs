@@ -461,6 +461,6 @@ fn every_rendered_object_validates_against_istios_crd_schema() {
         .unwrap();
     assert_eq!(
         verdict.violations[0].to_string(),
-        "spec.http[0].timeout: Invalid value: \"500us\": must be a valid duration greater than 1ms"
+        "spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms"
     );
 }

@@ -503,14 +503,19 @@ impl Checker {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("failed rule: {text}"));
+            // The API server names the value's schema type, not the value, in CEL failures.
+            let value_type = schema
+                .get("type")
+                .and_then(Value::as_str)
+                .unwrap_or("object");
             match cel::holds(text, value) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.violation(path, format!("Invalid value: {}: {message}", shown(value)))
+                    self.violation(path, format!("Invalid value: \"{value_type}\": {message}"))
                 }
                 Err(CelError::Evaluation(reason)) => self.violation(
                     path,
-                    format!("Invalid value: {}: {message} ({reason})", shown(value)),
+                    format!("Invalid value: \"{value_type}\": {message} ({reason})"),
                 ),
                 Err(CelError::Unsupported { .. }) => {
                     self.verdict.unchecked_rules.push(format!("{path}: {text}"));
@@ -662,8 +667,8 @@ mod tests {
             ("duplicate in a set", json!({"hosts": ["a", "a"]}), "spec.hosts[1]: Duplicate value: \"a\""),
             ("too many items", json!({"hosts": ["a"], "http": [{}, {}, {}]}), "spec.http: Too many: 3: must have at most 2 items"),
             ("unknown field", json!({"hosts": ["a"], "htp": []}), "spec.htp: unknown field \"htp\""),
-            ("CEL rule", json!({"hosts": ["a"], "http": [{"timeout": "0.5ms"}]}), "spec.http[0].timeout: Invalid value: \"0.5ms\": must be a valid duration greater than 1ms"),
-            ("CEL rule on a bad duration", json!({"hosts": ["a"], "http": [{"timeout": "soon"}]}), "spec.http[0].timeout: Invalid value: \"soon\": must be a valid duration greater than 1ms (\"soon\" is not a duration)"),
+            ("CEL rule", json!({"hosts": ["a"], "http": [{"timeout": "0.5ms"}]}), "spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms"),
+            ("CEL rule on a bad duration", json!({"hosts": ["a"], "http": [{"timeout": "soon"}]}), "spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms (\"soon\" is not a duration)"),
             ("oneOf", json!({"hosts": ["a"], "http": [{"uri": {"exact": "/", "prefix": "/"}}]}), "spec.http[0].uri: only one of exact, prefix may be set"),
             ("int32", json!({"hosts": ["a"], "http": [{"route": [{"destination": {}, "weight": 3_000_000_000u64}]}]}), "spec.http[0].route[0].weight: Invalid value: 3000000000: spec.http[0].route[0].weight in body does not fit its format"),
             ("maximum", json!({"hosts": ["a"], "http": [{"route": [{"destination": {"port": {"number": 5_000_000_000u64}}}]}]}), "spec.http[0].route[0].destination.port.number: Invalid value: 5000000000: spec.http[0].route[0].destination.port.number in body should be less than or equal to 4294967295"),
