@@ -167,11 +167,14 @@ fn fault_part<T, A, B>(
 ) -> Result<Option<T>, ()> {
     match (first.trim().is_empty(), second.trim().is_empty()) {
         (true, true) => Ok(None),
+        // The half that is there is still read, so that its own problem shows too.
         (true, false) => {
             issues.push(FieldIssue::new(first_at, first_missing));
+            read(issues, second_at, read_second(second));
             Err(())
         }
         (false, true) => {
+            read(issues, first_at, read_first(first));
             issues.push(FieldIssue::new(second_at, second_missing));
             Err(())
         }

@@ -35,7 +35,8 @@ pub enum Field {
     DelayPercent,
     AbortStatus,
     AbortPercent,
-    /// The fault's optional request match.
+    /// The fault's optional request match: how it matches, the name, the value.
+    FaultMatch,
     MatchName,
     MatchValue,
     MaxConnections,

@@ -90,7 +90,11 @@ fn issues(
 }
 
 /// A named input and the issues expected: (field, code, a piece of the message).
-type Case = (&'static str, FormInput, Vec<(Field, Option<&'static str>, &'static str)>);
+type Case = (
+    &'static str,
+    FormInput,
+    Vec<(Field, Option<&'static str>, &'static str)>,
+);
 
 fn assert_refused(name: &str, input: FormInput, want: &[(Field, Option<&str>, &str)]) {
     let got = issues(checked(&input, &[]));
