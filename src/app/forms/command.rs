@@ -72,7 +72,8 @@ pub fn on_command_key(state: &mut State, key: TextKey) -> Outcome {
         return Outcome::default();
     };
     match key {
-        TextKey::Char(c) => line.push(c),
+        TextKey::Char(c) if !c.is_control() => line.push(c),
+        TextKey::Char(_) => {}
         TextKey::Backspace => {
             if line.pop().is_none() {
                 // Backspace on an empty line leaves it, as in vim.

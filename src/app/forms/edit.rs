@@ -52,6 +52,8 @@ pub fn selected_target(state: &State) -> Result<Target, String> {
 /// when last closed.
 pub fn open_form(state: &mut State, kind: FormKind, target: Option<Target>) -> Outcome {
     state.rules.menu = None;
+    // A form already open keeps its draft (reopening the same form finds it).
+    close_form(&mut state.rules);
     let target = match target.map_or_else(|| selected_target(state), Ok) {
         Ok(target) => target,
         Err(reason) => {

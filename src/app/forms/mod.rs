@@ -21,7 +21,9 @@ use serde_json::Value;
 
 use crate::mesh::rules::model::{RuleChange, Target};
 use crate::mesh::rules::validate::{self, Field, FieldIssue, ServiceVersion, Surroundings};
-use crate::source::write::{Applied, FieldOwner, Preview};
+/// The owners a 409 names, for the conflict dialog.
+pub use crate::source::write::FieldOwner;
+use crate::source::write::{Applied, Preview};
 use diff::DiffRow;
 
 /// Whether this session may write at all.

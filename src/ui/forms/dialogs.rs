@@ -7,11 +7,10 @@ use ratatui::Frame;
 
 use super::{frame_box, hints, popup, MAX_WIDTH};
 use crate::app::forms::diff::DiffRow;
-use crate::app::forms::{FormKind, FormState};
+use crate::app::forms::{FieldOwner, FormKind, FormState};
 use crate::app::{Action, State};
 use crate::config::Slot;
 use crate::mesh::rules::diff::DiffLine;
-use crate::source::write::FieldOwner;
 use crate::ui::Chrome;
 
 pub fn menu(frame: &mut Frame, body: Rect, state: &State, selected: usize, chrome: &Chrome) {
