@@ -59,6 +59,22 @@ actions! {
     ReverseSort => "reverse_sort", "Reverse the edge table's order";
     Refresh => "refresh", "Refresh the data now";
     TogglePause => "toggle_pause", "Pause or resume live updates";
+    EditRules => "edit_rules", "Edit the selected service's routing rules";
+    CommandLine => "command_line", "Type a command (:shift, :fault, :undo ...)";
+    UndoRule => "undo_rule", "Undo the last rule change";
+    NextField => "next_field", "Next field (scrolls the diff)";
+    PreviousField => "previous_field", "Previous field (scrolls the diff)";
+    Decrease => "decrease", "Lower a weight by 1, or the previous choice";
+    Increase => "increase", "Raise a weight by 1, or the next choice";
+    DecreaseMore => "decrease_more", "Lower a weight by 10";
+    IncreaseMore => "increase_more", "Raise a weight by 10";
+    ToggleLock => "toggle_lock", "Lock or unlock a weight (the others balance)";
+    AddRule => "add_rule", "Add a canary rule";
+    RemoveRule => "remove_rule", "Remove the canary rule";
+    MoveRuleUp => "move_rule_up", "Move the canary rule up (tried earlier)";
+    MoveRuleDown => "move_rule_down", "Move the canary rule down (tried later)";
+    Submit => "submit", "Preview the change; in the diff, apply it";
+    ForceApply => "force_apply", "Take over fields other managers own (409)";
 }
 
 impl std::fmt::Display for Action {

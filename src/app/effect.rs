@@ -1,9 +1,13 @@
 //! What `update` asks the runtime to do; the runtime carries it out.
 
+use crate::source::write::WriteCommand;
 use crate::source::SourceCommand;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
     Source(SourceCommand),
+    /// A rule write for the writer (preview, apply, undo, access check); boxed, since a
+    /// preview carries whole objects.
+    Write(Box<WriteCommand>),
 }

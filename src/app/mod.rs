@@ -4,6 +4,7 @@ pub mod action;
 pub mod edge_table;
 pub mod effect;
 pub mod format;
+pub mod forms;
 pub mod state;
 pub mod topology;
 pub mod update;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::edge_table::EdgeTableState;
+use super::forms::RuleEditing;
 use super::topology::{TopologyView, VisibleFilter};
 use crate::layout::{Rect, Viewport};
 use crate::mesh::{GraphOptions, MeshGraph, NodeKey};
@@ -70,6 +71,8 @@ pub struct State {
     pub inaccessible_namespaces: Vec<String>,
     /// Lines in the help overlay (it is built from the keymap), so scrolling stops at its end.
     pub help_lines: u16,
+    /// Rule forms, their drafts, writes under way and the undo stack.
+    pub rules: RuleEditing,
 }
 
 impl State {
@@ -104,6 +107,7 @@ impl State {
             notice: None,
             inaccessible_namespaces: Vec::new(),
             help_lines: 0,
+            rules: RuleEditing::default(),
         }
     }
 

@@ -6,11 +6,13 @@ use super::action::Action;
 use super::edge_table::{self, EdgeTableState};
 use super::effect::Effect;
 use super::format;
+use super::forms::{self, TextKey};
 use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
 use super::topology::TopologyView;
 use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
+use crate::source::write::WriteEvent;
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
 
 /// Keys that edit the find query; they bypass the keymap while a find is open.
@@ -30,7 +32,11 @@ pub enum FindKey {
 pub enum Msg {
     Action(Action),
     Find(FindKey),
+    /// Typing into a rule form, the form menu or the `:` command line.
+    Text(TextKey),
     Source(SourceEvent),
+    /// The rule writer's answer to an [`Effect::Write`].
+    Write(WriteEvent),
     /// The clock moved; `now_unix_s` is the new time.
     Tick {
         now_unix_s: f64,
@@ -42,14 +48,14 @@ pub enum Msg {
 }
 
 /// What an update asks for: effects to run, and whether the screen must be redrawn.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outcome {
     pub effects: Vec<Effect>,
     pub redraw: bool,
 }
 
 impl Outcome {
-    fn redraw() -> Self {
+    pub(crate) fn redraw() -> Self {
         Outcome {
             effects: Vec::new(),
             redraw: true,
@@ -73,6 +79,8 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
     match msg {
         Msg::Action(action) => on_action(state, action),
         Msg::Find(key) => on_find_key(state, key),
+        Msg::Text(key) => forms::on_form_text(state, key),
+        Msg::Write(event) => forms::on_write_event(state, event),
         Msg::Source(SourceEvent::Snapshot(snapshot)) => {
             apply_snapshot(state, snapshot);
             Outcome::redraw()
@@ -261,8 +269,31 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             redraw: *scroll != before,
         };
     }
+    if let Some(outcome) = forms::on_form_action(state, action) {
+        return outcome;
+    }
     match action {
         Action::Quit => Outcome::effect(Effect::Quit),
+        Action::EditRules => forms::open_menu(state),
+        Action::CommandLine => {
+            state.rules.command = Some(String::new());
+            Outcome::redraw()
+        }
+        Action::UndoRule => forms::undo_last(state),
+        // Keys of an open form; with none open they do nothing.
+        Action::NextField
+        | Action::PreviousField
+        | Action::Decrease
+        | Action::Increase
+        | Action::DecreaseMore
+        | Action::IncreaseMore
+        | Action::ToggleLock
+        | Action::AddRule
+        | Action::RemoveRule
+        | Action::MoveRuleUp
+        | Action::MoveRuleDown
+        | Action::Submit
+        | Action::ForceApply => Outcome::default(),
         Action::ShowHelp => {
             state.overlay = Some(Overlay::Help { scroll: 0 });
             Outcome::redraw()

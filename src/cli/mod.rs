@@ -112,6 +112,9 @@ pub struct LiveArgs {
     /// Don't read Kubernetes at all: build the graph from metrics alone
     #[arg(long, global = true)]
     pub metrics_only: bool,
+    /// Write nothing to the cluster: rule forms still check what is typed, but never apply
+    #[arg(long, global = true)]
+    pub readonly: bool,
 }
 
 /// Istio's default cluster id, which the `*_cluster` metric labels carry unless the mesh

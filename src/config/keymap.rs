@@ -34,14 +34,17 @@ pub enum KeyContext {
     Topology,
     EdgeTable,
     Help,
+    /// A rule form, its menu, diff and conflict dialogs.
+    Form,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 4] = [
+    pub const ALL: [KeyContext; 5] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
         KeyContext::Help,
+        KeyContext::Form,
     ];
 
     /// The section name in keymap files.
@@ -51,6 +54,7 @@ impl KeyContext {
             KeyContext::Topology => "topology",
             KeyContext::EdgeTable => "edge_table",
             KeyContext::Help => "help",
+            KeyContext::Form => "form",
         }
     }
 
@@ -77,7 +81,7 @@ pub struct Binding {
 /// instance has passed the duplicate-key check.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    contexts: [Vec<Binding>; 4],
+    contexts: [Vec<Binding>; 5],
     lookup: HashMap<(KeyContext, KeyPress), Action>,
 }
 
@@ -100,7 +104,7 @@ impl Keymap {
     /// Merges keymap files, lowest first: a later file's entry replaces that action's keys in
     /// that context.
     pub(super) fn from_layers(layers: &[ConfigText]) -> Result<Keymap, ConfigError> {
-        let mut drafts: [Vec<Draft>; 4] = Default::default();
+        let mut drafts: [Vec<Draft>; 5] = Default::default();
         for (layer_index, layer) in layers.iter().enumerate() {
             for entry in parse_layer(layer, layer_index)? {
                 let section = &mut drafts[entry.context.index()];

@@ -79,6 +79,12 @@ slots! {
     Status => "status",
     DemoBadge => "demo_badge",
     HelpKey => "help.key",
+    FormField => "form.field",
+    FormFocus => "form.focus",
+    FormError => "form.error",
+    DiffAdded => "diff.added",
+    DiffRemoved => "diff.removed",
+    DiffHunk => "diff.hunk",
 }
 
 const SLOT_COUNT: usize = Slot::ALL.len();

@@ -3,6 +3,7 @@
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use tokio::sync::mpsc;
 
+use crate::app::forms::TextKey;
 use crate::app::{Action, FindKey, Msg, State};
 use crate::config::{KeyPress, Keymap};
 use crate::ui::key_context;
@@ -36,6 +37,26 @@ pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<M
             KeyCode::BackTab | KeyCode::Up => Some(Msg::Find(FindKey::PreviousMatch)),
             _ => None,
         };
+    }
+    if state.rules.command.is_some() {
+        return match key.code {
+            KeyCode::Char(c) if !ctrl => Some(Msg::Text(TextKey::Char(c))),
+            KeyCode::Backspace => Some(Msg::Text(TextKey::Backspace)),
+            KeyCode::Enter => Some(Msg::Text(TextKey::Enter)),
+            KeyCode::Esc => Some(Msg::Text(TextKey::Esc)),
+            _ => None,
+        };
+    }
+    let plain = !ctrl && !key.modifiers.contains(KeyModifiers::ALT);
+    if state.overlay.is_none() && plain {
+        match key.code {
+            // Characters type into a form's text field (digits into a weight).
+            KeyCode::Char(c) if state.rules.types(c) => return Some(Msg::Text(TextKey::Char(c))),
+            KeyCode::Backspace if state.rules.form.is_some() => {
+                return Some(Msg::Text(TextKey::Backspace))
+            }
+            _ => {}
+        }
     }
     let press = KeyPress::from_crossterm(key)?;
     keymap

@@ -4,6 +4,7 @@ mod analyze;
 mod input;
 mod live;
 mod terminal;
+mod writer;
 
 use live::LiveSources;
 
@@ -22,11 +23,14 @@ use crate::export::{self, ExportMeta};
 use crate::mesh::{GraphOptions, GraphType, Inventory, MeshGraph};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
 use crate::source::prometheus::fetch_snapshot;
+use crate::source::write::RuleWriter;
 use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
 use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
 pub use terminal::TerminalGuard;
+pub use writer::write_access;
+use writer::{WriterLink, WriterNews};
 
 /// An outcome that ends the program with a given exit status (`meshtui analyze` uses
 /// istioctl's: 79 when analyzers found issues, 65 for input it could not parse).
@@ -63,8 +67,11 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 graph_type,
                 idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
+                readonly: cli.live.readonly,
             };
-            event_loop(Box::new(live.source()?), config, session).await
+            // The Kubernetes rule writer goes here when it is built.
+            let writer: Option<Box<dyn RuleWriter>> = None;
+            event_loop(Box::new(live.source()?), writer, config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
@@ -77,8 +84,11 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 graph_type,
                 idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
+                readonly: cli.live.readonly,
             };
-            event_loop(Box::new(source), config, session).await
+            // The demo mesh's rule writer goes here when it is built.
+            let writer: Option<Box<dyn RuleWriter>> = None;
+            event_loop(Box::new(source), writer, config, session).await
         }
     }
 }
@@ -239,10 +249,13 @@ struct Session {
     clock: Clock,
     started: Instant,
     exit_after_first_frame: bool,
+    /// `--readonly`: no write reaches the writer, and the forms say why.
+    readonly: bool,
 }
 
 async fn event_loop(
     source: Box<dyn MeshSource>,
+    writer: Option<Box<dyn RuleWriter>>,
     config: LoadedConfig,
     session: Session,
 ) -> Result<()> {
@@ -251,6 +264,9 @@ async fn event_loop(
     state.graph_options.graph_type = session.graph_type;
     state.graph_options.idle_nodes = session.idle_nodes;
     state.graph_options.namespaces = session.namespaces.clone();
+    // Read-only sessions never start the writer, so no write can happen by mistake.
+    let writer = if session.readonly { None } else { writer };
+    state.rules.writes = write_access(session.readonly, writer.is_some());
     let chrome = Chrome {
         theme: &config.theme,
         keymap: &config.keymap,
@@ -261,6 +277,8 @@ async fn event_loop(
     let (to_source, source_commands) = mpsc::channel(16);
     let mut source_task = tokio::spawn(source.run(source_events, source_commands));
     let mut source_running = true;
+
+    let mut writer = WriterLink::start(writer);
 
     let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
     let mut from_input = input::spawn_reader();
@@ -283,6 +301,15 @@ async fn event_loop(
             event = from_source.recv(), if source_running => match event {
                 Some(event) => latest_wins(event, &mut from_source),
                 None => Vec::new(),
+            },
+            news = writer.next(), if writer.is_running() => match news {
+                WriterNews::Event(event) => vec![Msg::Write(event)],
+                WriterNews::Stopped(Err(error)) if error.is_panic() => {
+                    break Err(anyhow::anyhow!("the rule writer crashed: {error}"))
+                }
+                WriterNews::Stopped(_) => vec![Msg::Source(SourceEvent::Status(SourceHealth::Failing(
+                    "the rule writer stopped: rules can't be written".into(),
+                )))],
             },
             ended = &mut source_task, if source_running => {
                 source_running = false;
@@ -308,6 +335,12 @@ async fn event_loop(
                 match effect {
                     Effect::Quit => quit = true,
                     Effect::Source(command) => send_command(&to_source, command),
+                    Effect::Write(command) => {
+                        // A command the writer can't take is answered as its refusal would be.
+                        if let Some(refusal) = writer.send(*command) {
+                            redraw |= update(&mut state, Msg::Write(refusal)).redraw;
+                        }
+                    }
                 }
             }
         }
@@ -323,6 +356,7 @@ async fn event_loop(
         }
     };
     source_task.abort();
+    writer.stop();
     terminal.restore();
     if let Some(elapsed) = first_frame_after {
         eprintln!(

@@ -1,6 +1,20 @@
 //! Characters for health marks and boxes, in Unicode and ASCII.
 
+use ratatui::symbols::border;
+
 use crate::mesh::Health;
+
+/// Popup borders without box drawing, for terminals without UTF-8.
+pub const ASCII_BORDER: border::Set = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
 
 pub fn health_mark(health: Health, ascii: bool) -> &'static str {
     match (health, ascii) {

@@ -1,6 +1,7 @@
 //! Draws `&State` with ratatui; owns no data. Imports `app`, `layout`, `config`, `mesh`.
 
 mod canvas;
+mod forms;
 pub mod glyphs;
 mod views;
 
@@ -22,6 +23,9 @@ pub struct Chrome<'a> {
 
 /// The keymap section that applies in the state's current mode.
 pub fn key_context(state: &State) -> KeyContext {
+    if state.overlay.is_none() && (state.rules.form.is_some() || state.rules.menu.is_some()) {
+        return KeyContext::Form;
+    }
     match (state.overlay, state.mode) {
         (Some(Overlay::Help { .. }), _) => KeyContext::Help,
         (None, Mode::EdgeTable) => KeyContext::EdgeTable,
@@ -59,6 +63,7 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
     };
     views::notice(frame, notice_row, state, chrome);
     views::status_bar(frame, footer, state, chrome);
+    forms::draw(frame, body, state, chrome);
     if let Some(Overlay::Help { scroll }) = state.overlay {
         views::help(frame, body, scroll, state, chrome);
     }

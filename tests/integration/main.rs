@@ -8,6 +8,7 @@ mod analyze_cli;
 mod analyze_conformance;
 mod cli;
 mod exporter;
+mod forms;
 mod kiali_conformance;
 mod kube_multicluster;
 mod kube_source;

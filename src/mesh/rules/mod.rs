@@ -5,10 +5,12 @@
 
 pub mod analyze;
 pub mod cel;
+pub mod diff;
 pub mod model;
 pub mod object;
 pub mod render;
 pub mod schema;
+pub mod validate;
 pub mod yaml;
 
 #[cfg(test)]

@@ -36,12 +36,29 @@ pub struct Version {
     pub labels: BTreeMap<String, String>,
 }
 
+/// The pod labels a version is read from, in Kiali's order: the first one a pod has names
+/// its version, and is the label its subset selects on.
+pub const VERSION_LABELS: [&str; 3] = [
+    "service.istio.io/canonical-revision",
+    "app.kubernetes.io/version",
+    "version",
+];
+
 impl Version {
     pub fn new(name: &str, label: &str) -> Self {
         Version {
             name: name.to_owned(),
             labels: BTreeMap::from([(label.to_owned(), name.to_owned())]),
         }
+    }
+
+    /// The version a pod with these labels belongs to, by the first of [`VERSION_LABELS`]
+    /// it carries with a value.
+    pub fn from_labels(labels: &BTreeMap<String, String>) -> Option<Self> {
+        VERSION_LABELS.iter().find_map(|label| {
+            let value = labels.get(*label).filter(|v| !v.is_empty())?;
+            Some(Version::new(value, label))
+        })
     }
 }
 
@@ -149,4 +166,49 @@ pub enum RuleChange {
     Timeouts(Timeouts),
     /// Remove the routing meshtui manages for the service.
     Reset,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_is_read_from_the_first_of_kialis_labels_a_pod_has() {
+        let labels = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let cases = [
+            (
+                "version alone",
+                labels(&[("version", "v1")]),
+                Some(("v1", "version")),
+            ),
+            (
+                "canonical revision first",
+                labels(&[
+                    ("version", "v1"),
+                    ("service.istio.io/canonical-revision", "rev-2"),
+                ]),
+                Some(("rev-2", "service.istio.io/canonical-revision")),
+            ),
+            (
+                "app.kubernetes.io/version before version",
+                labels(&[("version", "v1"), ("app.kubernetes.io/version", "1.4")]),
+                Some(("1.4", "app.kubernetes.io/version")),
+            ),
+            (
+                "an empty label is skipped",
+                labels(&[("app.kubernetes.io/version", ""), ("version", "v3")]),
+                Some(("v3", "version")),
+            ),
+            ("no version label", labels(&[("app", "reviews")]), None),
+        ];
+        for (name, labels, want) in cases {
+            let want = want.map(|(value, label)| Version::new(value, label));
+            assert_eq!(Version::from_labels(&labels), want, "{name}");
+        }
+    }
 }

@@ -108,6 +108,18 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     let theme = chrome.theme;
     let muted = theme.style(Slot::Status);
     let (dot, _) = separators(chrome.ascii);
+    if let Some(line) = &state.rules.command {
+        let line = Line::from(vec![
+            Span::styled(format!(" :{line}"), theme.style(Slot::Match)),
+            Span::styled("_", theme.style(Slot::Selection)),
+            Span::styled(
+                format!("  Enter run {dot} Esc cancel {dot} :shift :canary :fault :breaker :timeout :reset :undo"),
+                muted,
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line).style(muted), area);
+        return;
+    }
     if let Some(find) = &state.find {
         let count = state.find_matches().len();
         let line = Line::from(vec![
@@ -223,8 +235,10 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     })
     .collect();
     let hints = format!("{} ", hints.join("  "));
-    // Hints only where they fit beside the status; the status matters more.
-    if status_width + hints.len() < usize::from(area.width) {
+    // Hints only where they fit beside the status; the status matters more. A form shows
+    // its own keys.
+    let form_open = state.rules.form.is_some() || state.rules.menu.is_some();
+    if !form_open && status_width + hints.len() < usize::from(area.width) {
         let hint_line = Paragraph::new(Span::styled(hints, theme.style(Slot::HelpKey)))
             .alignment(Alignment::Right);
         frame.render_widget(hint_line, area);
@@ -249,11 +263,22 @@ fn short_list(names: &[String]) -> String {
 /// A problem with the data source, on a line of its own above the status bar so that it
 /// can be read whole; the graph's last row gives way to it.
 pub fn notice(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
-    let Some(notice) = &state.notice else { return };
-    let mark = if chrome.ascii { "!" } else { "⚠" };
+    // The source's trouble first; else the news of the last rule write.
+    let (notice, slot) = match (&state.notice, &state.rules.notice) {
+        (Some(notice), _) => (notice, Slot::Danger),
+        (None, Some(rule)) if rule.is_error => (&rule.text, Slot::Danger),
+        (None, Some(rule)) => (&rule.text, Slot::Focus),
+        (None, None) => return,
+    };
+    let mark = match (slot, chrome.ascii) {
+        (Slot::Danger, false) => "⚠",
+        (Slot::Danger, true) => "!",
+        (_, false) => "✔",
+        (_, true) => "ok",
+    };
     let line = Line::from(Span::styled(
         format!(" {mark} {notice}"),
-        chrome.theme.style(Slot::Danger),
+        chrome.theme.style(slot),
     ));
     frame.render_widget(Clear, area);
     frame.render_widget(

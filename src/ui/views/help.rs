@@ -1,7 +1,6 @@
 //! The help overlay, built from the live keymap so it always tells the truth.
 
 use ratatui::layout::Rect;
-use ratatui::symbols;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
@@ -10,19 +9,8 @@ use crate::app::State;
 use crate::config::{KeyContext, Slot};
 use crate::layout::{glyph, LEFT, RIGHT};
 use crate::mesh::Health;
-use crate::ui::glyphs::{dashed, health_mark};
+use crate::ui::glyphs::{dashed, health_mark, ASCII_BORDER};
 use crate::ui::Chrome;
-
-const ASCII_BORDER: symbols::border::Set = symbols::border::Set {
-    top_left: "+",
-    top_right: "+",
-    bottom_left: "+",
-    bottom_right: "+",
-    vertical_left: "|",
-    vertical_right: "|",
-    horizontal_top: "-",
-    horizontal_bottom: "-",
-};
 
 /// What the line styles and health marks mean, in the characters this terminal gets.
 fn legend(chrome: &Chrome) -> Vec<Line<'static>> {
@@ -60,6 +48,7 @@ fn help_lines(chrome: &Chrome) -> Vec<Line<'static>> {
         ("Everywhere", KeyContext::Global),
         ("Topology", KeyContext::Topology),
         ("Edge table", KeyContext::EdgeTable),
+        ("Rule forms", KeyContext::Form),
         ("This help", KeyContext::Help),
     ] {
         lines.push(Line::from(Span::styled(title, theme.style(Slot::Title))));
