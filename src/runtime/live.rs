@@ -10,16 +10,19 @@ use tokio::task::JoinHandle;
 use crate::cli::{LiveArgs, LIVE_REFRESH};
 use crate::mesh::Inventory;
 use crate::source::kube::{
-    client_for, merged_state, watch_clusters, ClusterFeeds, InventorySettings,
+    client_for, merged_state, watch_clusters, ClusterFeeds, InventorySettings, KubeWriter,
 };
 use crate::source::prometheus::{
     Auth, Endpoint, PrometheusClient, PrometheusSettings, PrometheusSource, RefreshSettings,
 };
+use crate::source::write::RuleWriter;
 use crate::source::{InventoryHealth, InventoryState};
 
 /// The running pieces of a live session; dropping it stops the inventory watchers.
 pub struct LiveSources {
     pub client: PrometheusClient,
+    /// Rules are written through the first context's API server.
+    pub rules_client: Option<kube::Client>,
     pub refresh: RefreshSettings,
     pub inventory: Option<(ClusterFeeds, JoinHandle<()>)>,
 }
@@ -69,9 +72,9 @@ impl LiveSources {
             ..PrometheusSettings::new(endpoint)
         };
         // Through the service proxy, Prometheus is reached in the first context's cluster.
-        let proxy_client = kube.first().map(|(client, _)| client.clone());
-        let client =
-            PrometheusClient::new(&settings, proxy_client).context("setting up Prometheus")?;
+        let first_client = kube.first().map(|(client, _)| client.clone());
+        let client = PrometheusClient::new(&settings, first_client.clone())
+            .context("setting up Prometheus")?;
         let refresh = RefreshSettings {
             window: live.window,
             interval: live.refresh_every.unwrap_or(LIVE_REFRESH),
@@ -95,9 +98,17 @@ impl LiveSources {
         });
         Ok(LiveSources {
             client,
+            rules_client: first_client,
             refresh,
             inventory,
         })
+    }
+
+    /// The writer of the rule forms; none in metrics-only mode, where no cluster is known.
+    pub fn writer(&self) -> Option<Box<dyn RuleWriter>> {
+        self.rules_client
+            .clone()
+            .map(|client| Box::new(KubeWriter::new(client)) as Box<dyn RuleWriter>)
     }
 
     /// The running source for the TUI.

@@ -69,9 +69,7 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
             };
-            // The Kubernetes rule writer goes here when it is built.
-            let writer: Option<Box<dyn RuleWriter>> = None;
-            event_loop(Box::new(live.source()?), writer, config, session).await
+            event_loop(Box::new(live.source()?), live.writer(), config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
