@@ -7,6 +7,7 @@ mod support;
 mod analyze_cli;
 mod analyze_conformance;
 mod cli;
+mod demo_rules;
 mod exporter;
 mod forms;
 mod kiali_conformance;

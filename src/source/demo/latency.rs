@@ -25,10 +25,13 @@ pub const DURATION_BOUNDS_MS: [f64; 19] = [
 
 /// A log-normal latency: half the requests finish within `median_ms`; `spread` is the
 /// standard deviation of the natural log, so about 95 % fall within median ×/÷ e^(2·spread).
+/// `shift_ms` is a fixed time added to every request (an injected delay), which a wider
+/// log-normal would get wrong: a 2 s delay does not make fast requests vary by seconds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LatencyProfile {
     pub median_ms: f64,
     pub spread: f64,
+    pub shift_ms: f64,
 }
 
 /// Fraction of requests at or under each finite bound, cumulative and non-decreasing.
@@ -36,7 +39,19 @@ pub type BucketShares = [f64; DURATION_BOUNDS_MS.len()];
 
 impl LatencyProfile {
     pub const fn new(median_ms: f64, spread: f64) -> Self {
-        LatencyProfile { median_ms, spread }
+        LatencyProfile {
+            median_ms,
+            spread,
+            shift_ms: 0.0,
+        }
+    }
+
+    /// The same shape, every request `delay_ms` later.
+    pub fn delayed(self, delay_ms: f64) -> Self {
+        LatencyProfile {
+            shift_ms: self.shift_ms + delay_ms.max(0.0),
+            ..self
+        }
     }
 
     /// The same shape with every request `factor` times as slow.
@@ -55,12 +70,18 @@ impl LatencyProfile {
         }
     }
 
-    /// Mean of the log-normal, for the histogram's `_sum`.
+    /// Mean of the log-normal plus the shift, for the histogram's `_sum`.
     pub fn mean_ms(self) -> f64 {
         self.median_ms.max(f64::MIN_POSITIVE) * (self.spread * self.spread / 2.0).exp()
+            + self.shift_ms
     }
 
+    /// Share of requests that take at most `le_ms`.
     pub fn cdf(self, le_ms: f64) -> f64 {
+        let le_ms = le_ms - self.shift_ms;
+        if le_ms <= 0.0 {
+            return 0.0;
+        }
         let median = self.median_ms.max(1e-6);
         if self.spread <= 0.0 {
             return if le_ms >= median { 1.0 } else { 0.0 };
@@ -114,6 +135,14 @@ mod tests {
         assert!(shares[0] < 1e-3);
         assert!(shares.windows(2).all(|pair| pair[0] <= pair[1]));
         assert!((shares[shares.len() - 1] - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_delay_moves_every_request_by_the_same_time() {
+        let profile = LatencyProfile::new(10.0, 0.5).delayed(2000.0);
+        assert_eq!(profile.cdf(2000.0), 0.0);
+        assert!((profile.cdf(2010.0) - 0.5).abs() < 1e-6);
+        assert!(profile.cdf(2100.0) > 0.99);
     }
 
     #[test]

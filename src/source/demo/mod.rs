@@ -1,18 +1,37 @@
-//! The embedded demo mesh: a simulated Istio mesh whose traffic follows its routes. Imports `mesh` only.
+//! The embedded demo mesh: a simulated Istio mesh whose traffic follows the routing rules applied to it. Imports `mesh` only.
 //!
 //! [`DemoMesh`] is the pure simulator (no tokio, no wall clock); [`DemoSource`] runs it on a
-//! timer as a [`MeshSource`], and serves its counters on `/metrics` when asked to.
+//! timer as a [`MeshSource`], and serves its counters on `/metrics` when asked to. Both
+//! read their VirtualServices and DestinationRules from a [`RuleStore`], which the demo's
+//! [`RuleWriter`] ([`DemoWriter`]) writes: [`DemoSource::writer`] gives one.
 
+mod dryrun;
 mod exporter;
+mod fate;
+mod lane_flows;
+mod lane_plan;
 mod latency;
+mod matching;
 mod model;
+mod outlier;
+mod plans;
+mod requests;
+mod route_plan;
+mod routing;
 mod series;
 mod simulate;
+mod store;
 mod synthetic;
 mod topology;
+mod window;
+mod writer;
 
 #[cfg(test)]
+mod rule_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod writer_tests;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -20,6 +39,7 @@ use std::time::Duration;
 use hyper::body::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use super::write::RuleWriter;
 use super::{
     MeshSnapshot, MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth,
     SourceTask,
@@ -30,8 +50,11 @@ pub use exporter::{
 };
 pub use latency::{LatencyProfile, DURATION_BOUNDS_MS};
 pub use model::{Backend, ErrorOutcome, Operation, Route, RouteLoad, TcpExchange};
+pub use requests::{request_classes, RequestClass};
 pub use series::SeriesCounters;
 pub use simulate::DemoMesh;
+pub use store::{ConfigStore, ObjectKey, RuleStore};
+pub use writer::DemoWriter;
 
 /// Simulated time of the first snapshot: a fixed instant, so runs are reproducible.
 pub const DEMO_START_UNIX_S: f64 = 1_795_557_600.0;
@@ -85,6 +108,8 @@ pub enum DemoError {
 pub struct DemoSource {
     options: DemoOptions,
     metrics: Option<MetricsListener>,
+    /// The routing rules the mesh follows, shared with the writers it gives.
+    rules: RuleStore,
 }
 
 impl DemoSource {
@@ -92,6 +117,7 @@ impl DemoSource {
     /// then becomes a status event. [`DemoSource::bind`] reports it at once instead.
     pub fn new(options: DemoOptions) -> Self {
         DemoSource {
+            rules: RuleStore::new(options.seed, options.start_unix_s),
             options,
             metrics: None,
         }
@@ -104,7 +130,18 @@ impl DemoSource {
             .serve_metrics
             .map(MetricsListener::bind)
             .transpose()?;
-        Ok(DemoSource { options, metrics })
+        Ok(DemoSource {
+            rules: RuleStore::new(options.seed, options.start_unix_s),
+            options,
+            metrics,
+        })
+    }
+
+    /// The writer of the rules this source's mesh follows: what it applies shows in the
+    /// next snapshot. `read_only` (`--readonly`) refuses every write. Run it beside the
+    /// source; either may start first.
+    pub fn writer(&self, read_only: bool) -> Box<dyn RuleWriter> {
+        Box::new(DemoWriter::new(self.rules.clone(), read_only))
     }
 
     /// Where `/metrics` is served, once bound by [`DemoSource::bind`].
@@ -128,7 +165,13 @@ impl MeshSource for DemoSource {
         events: mpsc::Sender<SourceEvent>,
         commands: mpsc::Receiver<SourceCommand>,
     ) -> SourceTask {
-        Box::pin(run_demo(self.options, self.metrics, events, commands))
+        Box::pin(run_demo(
+            self.options,
+            self.metrics,
+            self.rules,
+            events,
+            commands,
+        ))
     }
 }
 
@@ -169,6 +212,7 @@ fn publish(publisher: Option<&watch::Sender<Exposition>>, exposition: Option<Byt
 async fn run_demo(
     options: DemoOptions,
     bound: Option<MetricsListener>,
+    rules: RuleStore,
     events: mpsc::Sender<SourceEvent>,
     mut commands: mpsc::Receiver<SourceCommand>,
 ) {
@@ -187,7 +231,7 @@ async fn run_demo(
     };
     let exported = publisher.is_some();
     let built = off_runtime(move || {
-        let mesh = DemoMesh::new(options);
+        let mesh = DemoMesh::with_store(options, rules);
         let snapshot = mesh.snapshot();
         let text = exposition(&mesh, exported);
         (mesh, snapshot, text)

@@ -1,60 +1,91 @@
 //! The pure simulator: route rates that wander, counters that only grow, and snapshots of
 //! the rates over the window. No tokio and no wall clock: time is a step counter.
+//!
+//! Each step reads the routing rules from the demo's store; what they make of each route
+//! is a [`RoutePlan`], rebuilt when the rules or the ejected hosts change. Every lane
+//! remembers the plan each step used, so window rates stay exact across a change.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::Arc;
 use std::time::Duration;
 
 use fastrand::Rng;
 
-use crate::mesh::{Inventory, Protocol, SampleKind, SampleLabels, TrafficSample};
+use crate::mesh::{Inventory, Protocol, SampleLabels};
 use crate::source::MeshSnapshot;
 
-use super::latency::DURATION_BOUNDS_MS;
+use super::lane_plan::{LanePlan, StepConditions};
+use super::latency::BucketShares;
 use super::model::{MeshModel, Route, RouteLoad, TcpExchange};
-use super::series::{lane_series, outcome_possible, Series, SeriesCounters};
-use super::{synthetic, topology, DemoError, DemoOptions};
+use super::outlier::Ejections;
+use super::plans::{dependency_order, make_series, Rules};
+use super::requests::request_classes;
+use super::route_plan::RoutePlan;
+use super::series::{base_flows, Series, SeriesCounters, SeriesKey};
+use super::store::RuleStore;
+use super::writer::DemoWriter;
+use super::{synthetic, topology, window, DemoError, DemoOptions};
 
-/// What one lane did in one step. Window rates are recomputed from these with the route's
-/// current error and latency profiles, which is exact while those stay put; rules that
-/// change them (fault injection) will have to record which profile each step used.
-#[derive(Debug, Clone, Copy, Default)]
-struct LaneStep {
-    requests: f64,
-    error_factor: f64,
+/// What one lane did in one step, and under which plan.
+#[derive(Debug, Clone)]
+pub(super) struct LaneStep {
+    pub requests: f64,
+    pub error_factor: f64,
+    pub overflow: f64,
+    pub plan: Arc<LanePlan>,
 }
 
-/// Traffic from a route to one of its backends.
+/// Traffic from a route to one of its backends, or (unrouted) what its client's proxy
+/// answered itself.
 #[derive(Debug, Clone)]
-struct Lane {
-    route: usize,
-    backend: usize,
+pub(super) struct Lane {
     /// Multiplier of the route's error shares; wanders around 1.
     error_factor: f64,
     /// The last `window_steps` steps, oldest overwritten first.
-    history: Vec<LaneStep>,
-    series: Range<usize>,
+    pub history: Vec<LaneStep>,
+}
+
+/// The series of one route, and which key made which.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RouteSeries {
+    /// Indices into the mesh's series, ascending.
+    pub indices: Vec<usize>,
+    pub by_key: HashMap<SeriesKey, Range<usize>>,
 }
 
 /// A simulated Istio mesh. The same options give the same snapshots, byte for byte.
 #[derive(Debug, Clone)]
 pub struct DemoMesh {
-    model: MeshModel,
+    pub(super) model: MeshModel,
     inventory: Inventory,
-    tick_s: f64,
+    pub(super) tick_s: f64,
     window: Duration,
-    window_steps: usize,
+    pub(super) window_steps: usize,
     start_unix_s: f64,
     steps_since_start: u64,
+    /// Steps taken, the window's warm-up included: the clock of outlier detection.
+    advanced: u64,
     /// Ring position of the newest step in every lane's history.
     cursor: usize,
     rng: Rng,
     /// Routes ordered so that everything reaching a workload is computed before its own calls.
-    route_order: Vec<usize>,
-    route_lanes: Vec<Range<usize>>,
+    pub(super) route_order: Vec<usize>,
+    pub(super) route_lanes: Vec<Range<usize>>,
     /// Per-route multiplier of the nominal rate; wanders around 1.
     route_noise: Vec<f64>,
-    lanes: Vec<Lane>,
-    series: Vec<Series>,
+    pub(super) lanes: Vec<Lane>,
+    /// Per route: what its client's proxy answered itself, once it ever did.
+    pub(super) unrouted: Vec<Option<Lane>>,
+    pub(super) series: Vec<Series>,
+    /// Per series: its position among its route's series.
+    pub(super) series_slot: Vec<usize>,
+    pub(super) route_series: Vec<RouteSeries>,
+    /// Per lane: its plan without rules.
+    pub(super) base_plans: Vec<Arc<LanePlan>>,
+    empty_plan: Arc<LanePlan>,
+    pub(super) plans: Vec<RoutePlan>,
+    pub(super) rules: Rules,
     /// Requests per second reaching each workload in the current step.
     inbound: Vec<f64>,
 }
@@ -69,35 +100,17 @@ fn wander(value: f64, sigma: f64, bounds: (f64, f64), rng: &mut Rng) -> f64 {
     (value + 0.15 * (1.0 - value) + sigma * gaussian(rng)).clamp(bounds.0, bounds.1)
 }
 
-/// Share of a lane's requests that end in `outcome` when error shares are scaled by
-/// `error_factor`. Errors never take more than 95 % together.
-fn outcome_share(
-    route: &Route,
-    outcome: Option<usize>,
-    error_factor: f64,
-    client_has_proxy: bool,
-) -> f64 {
-    let possible = |o: usize| outcome_possible(route, Some(o), client_has_proxy);
-    let errors: f64 = (0..route.errors.len())
-        .filter(|&o| possible(o))
-        .filter_map(|o| route.errors.get(o))
-        .map(|e| e.share.max(0.0) * error_factor)
-        .sum();
-    let scale = if errors > 0.95 { 0.95 / errors } else { 1.0 };
-    match outcome {
-        None => 1.0 - errors * scale,
-        Some(o) if possible(o) => route
-            .errors
-            .get(o)
-            .map_or(0.0, |e| e.share.max(0.0) * error_factor * scale),
-        Some(_) => 0.0,
-    }
-}
-
 impl DemoMesh {
     /// Builds the mesh and runs one window of steps, so the first snapshot already has
     /// rates over a full window. Simulated time then stands at `options.start_unix_s`.
+    /// Its routing rules start empty, in a store of its own.
     pub fn new(options: DemoOptions) -> Self {
+        let store = RuleStore::new(options.seed, options.start_unix_s);
+        DemoMesh::with_store(options, store)
+    }
+
+    /// A mesh whose traffic follows the rules in `store` (shared with a writer).
+    pub fn with_store(options: DemoOptions, store: RuleStore) -> Self {
         let model = match options.services {
             Some(services) => synthetic::synthetic_mesh(services, options.seed),
             None => topology::default_mesh(),
@@ -108,39 +121,76 @@ impl DemoMesh {
 
         let mut lanes = Vec::new();
         let mut series = Vec::new();
+        let mut series_slot = Vec::new();
+        let mut route_series = Vec::with_capacity(model.routes.len());
+        let mut base_plans = Vec::new();
         let mut route_lanes = Vec::with_capacity(model.routes.len());
-        for (route_index, route) in model.routes.iter().enumerate() {
+        for route in &model.routes {
             let first_lane = lanes.len();
+            let mut own = RouteSeries::default();
             for backend in 0..route.backends.len() {
-                let first = series.len();
-                series.extend(lane_series(&model, route, backend));
-                lanes.push(Lane {
-                    route: route_index,
-                    backend,
-                    error_factor: 1.0,
-                    history: vec![LaneStep::default(); window_steps],
-                    series: first..series.len(),
+                let flows = base_flows(&model, route, backend)
+                    .into_iter()
+                    .map(|flow| {
+                        let range = make_series(
+                            &model,
+                            route,
+                            &flow.key,
+                            &mut series,
+                            &mut series_slot,
+                            &mut own,
+                        );
+                        super::lane_plan::Flow::new(
+                            range,
+                            flow.latency,
+                            super::lane_plan::FlowShare::Base(flow.outcome),
+                        )
+                    })
+                    .collect();
+                let plan = Arc::new(LanePlan {
+                    flows,
+                    streams: Vec::new(),
                 });
+                lanes.push(Lane::new(window_steps, &plan));
+                base_plans.push(plan);
             }
+            route_series.push(own);
             route_lanes.push(first_lane..lanes.len());
         }
         let route_order = dependency_order(&model);
+        let inventory = model.inventory();
+        store.lock().set_inventory(inventory.clone());
         let mut mesh = DemoMesh {
-            inventory: model.inventory(),
+            inventory,
             inbound: vec![0.0; model.workloads.len()],
             route_noise: vec![1.0; model.routes.len()],
+            unrouted: vec![None; model.routes.len()],
+            plans: vec![RoutePlan::default(); model.routes.len()],
+            rules: Rules {
+                store,
+                revision: None,
+                services: vec![None; model.services.len()],
+                ejections: Ejections::new(&model),
+                classes: request_classes(),
+                stale: true,
+            },
             model,
             tick_s: tick.as_secs_f64(),
             window,
             window_steps,
             start_unix_s: options.start_unix_s,
             steps_since_start: 0,
+            advanced: 0,
             cursor: 0,
             rng: Rng::with_seed(options.seed),
             route_order,
             route_lanes,
             lanes,
             series,
+            series_slot,
+            route_series,
+            base_plans,
+            empty_plan: Arc::new(LanePlan::default()),
         };
         for _ in 0..window_steps {
             mesh.advance();
@@ -150,8 +200,8 @@ impl DemoMesh {
 
     /// Advances simulated time by one tick.
     pub fn step(&mut self) {
-        self.advance();
         self.steps_since_start += 1;
+        self.advance();
     }
 
     pub fn now_unix_s(&self) -> f64 {
@@ -162,14 +212,23 @@ impl DemoMesh {
         &self.model.routes
     }
 
-    /// Changes the split of every route to `service_host` from the next step on.
-    /// `weights` name versions (`v1`) or workloads (`reviews-v1`); unnamed ones get 0.
+    /// A writer of routing rules into this mesh's store: what it applies, the next steps
+    /// follow.
+    pub fn writer(&self) -> DemoWriter {
+        DemoWriter::new(self.rules.store.clone(), false)
+    }
+
+    /// Changes the split of every route to `service_host` from the next step on, where no
+    /// VirtualService says otherwise. `weights` name versions (`v1`) or workloads
+    /// (`reviews-v1`); unnamed ones get 0.
     pub fn set_split(
         &mut self,
         service_host: &str,
         weights: &[(String, u32)],
     ) -> Result<(), DemoError> {
-        self.model.set_split(service_host, weights)
+        self.model.set_split(service_host, weights)?;
+        self.rules.stale = true;
+        Ok(())
     }
 
     pub fn inventory(&self) -> Inventory {
@@ -180,13 +239,36 @@ impl DemoMesh {
     pub fn counters(&self) -> impl Iterator<Item = (&SampleLabels, &SeriesCounters)> {
         self.series
             .iter()
-            .filter(|s| has_traffic(&s.counters))
+            .filter(|s| window::has_traffic(&s.counters))
             .map(|s| (&s.labels, &s.counters))
     }
 
+    /// Rates over the window for every series that has seen traffic, with the inventory.
+    pub fn snapshot(&self) -> MeshSnapshot {
+        MeshSnapshot {
+            taken_at_unix_s: self.now_unix_s(),
+            window: self.window,
+            samples: window::samples(self),
+            inventory: self.inventory.clone(),
+            inventory_stale_since_unix_s: None,
+        }
+    }
+
+    pub(super) fn client_has_proxy(&self, route: &Route) -> bool {
+        self.model
+            .workloads
+            .get(route.client)
+            .is_some_and(|w| w.sidecar)
+    }
+
     fn advance(&mut self) {
+        self.read_rules();
+        self.advanced += 1;
         self.cursor = (self.cursor + 1) % self.window_steps;
         self.inbound.fill(0.0);
+        let mut lane_rates = Vec::new();
+        let mut overflow = Vec::new();
+        let mut shares = Vec::new();
         for order in 0..self.route_order.len() {
             let route_index = self.route_order[order];
             let Some(route) = self.model.routes.get(route_index) else {
@@ -205,100 +287,125 @@ impl DemoMesh {
                 }
             }
             .max(0.0);
+            let plan = &self.plans[route_index];
             let total_weight = route.total_weight() as f64;
+            lane_rates.clear();
+            lane_rates.extend(route.backends.iter().enumerate().map(|(lane, backend)| {
+                match &plan.lane_shares {
+                    Some(shares) => rate * shares.get(lane).copied().unwrap_or(0.0),
+                    None if total_weight > 0.0 => rate * f64::from(backend.weight) / total_weight,
+                    None => 0.0,
+                }
+            }));
+            plan.overflow(&lane_rates, &mut overflow);
             let client_has_proxy = self
                 .model
                 .workloads
                 .get(route.client)
                 .is_some_and(|w| w.sidecar);
-            for lane in &mut self.lanes[self.route_lanes[route_index].clone()] {
-                let Some(backend) = route.backends.get(lane.backend) else {
+            let lanes = self.route_lanes[route_index].clone();
+            for (slot, lane) in self.lanes[lanes].iter_mut().enumerate() {
+                let Some(backend) = route.backends.get(slot) else {
                     continue;
                 };
-                let lane_rate = if total_weight > 0.0 {
-                    rate * f64::from(backend.weight) / total_weight
-                } else {
-                    0.0
-                };
+                let lane_rate = lane_rates.get(slot).copied().unwrap_or(0.0);
                 lane.error_factor = wander(lane.error_factor, 0.06, (0.7, 1.3), &mut self.rng);
+                let lane_plan = plan.lanes.get(slot).unwrap_or(&self.empty_plan);
                 let step = LaneStep {
                     requests: lane_rate * self.tick_s,
                     error_factor: lane.error_factor,
+                    overflow: overflow.get(slot).copied().unwrap_or(0.0),
+                    plan: Arc::clone(lane_plan),
                 };
-                lane.history[self.cursor] = step;
+                let at = StepConditions {
+                    error_factor: step.error_factor,
+                    overflow: step.overflow,
+                    client_has_proxy,
+                };
+                let reaching = if lane_plan.streams.is_empty() {
+                    lane_rate
+                } else {
+                    let (attempts, failures) = lane_plan.server_load(route, at);
+                    let served = step.requests * attempts;
+                    self.rules
+                        .ejections
+                        .record(backend.index, served, step.requests * failures);
+                    lane_rate * attempts
+                };
                 if let Some(inbound) = self.inbound.get_mut(backend.index) {
-                    *inbound += lane_rate;
+                    *inbound += reaching;
                 }
-                for series in &mut self.series[lane.series.clone()] {
-                    let requests = step.requests
-                        * series.operation_share
-                        * outcome_share(route, series.outcome, step.error_factor, client_has_proxy);
-                    count(series, route, requests);
-                }
+                lane_plan.shares(route, at, &mut shares);
+                count_step(&mut self.series, route, &step, &shares);
+                lane.history[self.cursor] = step;
+            }
+            if plan.unrouted.is_some() || self.unrouted[route_index].is_some() {
+                let unrouted_plan = plan.unrouted.as_ref().unwrap_or(&self.empty_plan);
+                let lane = self.unrouted[route_index]
+                    .get_or_insert_with(|| Lane::new(self.window_steps, &self.empty_plan));
+                let step = LaneStep {
+                    requests: if plan.unrouted.is_some() {
+                        rate * self.tick_s
+                    } else {
+                        0.0
+                    },
+                    error_factor: 1.0,
+                    overflow: 0.0,
+                    plan: Arc::clone(unrouted_plan),
+                };
+                let at = StepConditions {
+                    error_factor: 1.0,
+                    overflow: 0.0,
+                    client_has_proxy,
+                };
+                unrouted_plan.shares(route, at, &mut shares);
+                count_step(&mut self.series, route, &step, &shares);
+                lane.history[self.cursor] = step;
             }
         }
-    }
-
-    /// Rates over the window for every series that has seen traffic, with the inventory.
-    pub fn snapshot(&self) -> MeshSnapshot {
-        let window_s = self.window_steps as f64 * self.tick_s;
-        // Sized up front: at ten thousand workloads the samples take hundreds of megabytes,
-        // and growing the vector would copy them several times.
-        let capacity = self
-            .series
-            .iter()
-            .filter(|s| has_traffic(&s.counters))
-            .map(|s| samples_per_series(s.labels.protocol))
-            .sum();
-        let mut samples = Vec::with_capacity(capacity);
-        let mut outcome_totals: Vec<f64> = Vec::new();
-        for lane in &self.lanes {
-            let Some(route) = self.model.routes.get(lane.route) else {
-                continue;
-            };
-            let client_has_proxy = self
-                .model
-                .workloads
-                .get(route.client)
-                .is_some_and(|w| w.sidecar);
-            // Requests per outcome over the window, from the same steps the counters saw.
-            outcome_totals.clear();
-            for outcome in std::iter::once(None).chain((0..route.errors.len()).map(Some)) {
-                let total: f64 = lane
-                    .history
-                    .iter()
-                    .map(|step| {
-                        step.requests
-                            * outcome_share(route, outcome, step.error_factor, client_has_proxy)
-                    })
-                    .sum();
-                outcome_totals.push(total);
-            }
-            for series in &self.series[lane.series.clone()] {
-                if !has_traffic(&series.counters) {
-                    continue;
-                }
-                let slot = series.outcome.map_or(0, |o| o + 1);
-                let in_window = outcome_totals.get(slot).copied().unwrap_or(0.0);
-                let rate = in_window * series.operation_share / window_s;
-                push_samples(&mut samples, series, route, rate);
-            }
-        }
-        MeshSnapshot {
-            taken_at_unix_s: self.now_unix_s(),
-            window: self.window,
-            samples,
-            inventory: self.inventory.clone(),
-            inventory_stale_since_unix_s: None,
+        let now_s = self.advanced as f64 * self.tick_s;
+        let services = &self.rules.services;
+        let detection = |service: usize| {
+            let rules = services.get(service)?.as_ref()?;
+            rules
+                .policy
+                .outlier
+                .or_else(|| rules.subsets.iter().find_map(|s| s.policy.outlier))
+        };
+        if self.rules.ejections.update(&self.model, detection, now_s) {
+            self.rules.stale = true;
         }
     }
 }
 
-fn has_traffic(counters: &SeriesCounters) -> bool {
-    counters.requests > 0.0
+impl Lane {
+    fn new(window_steps: usize, plan: &Arc<LanePlan>) -> Self {
+        Lane {
+            error_factor: 1.0,
+            history: vec![
+                LaneStep {
+                    requests: 0.0,
+                    error_factor: 0.0,
+                    overflow: 0.0,
+                    plan: Arc::clone(plan),
+                };
+                window_steps
+            ],
+        }
+    }
 }
 
-fn count(series: &mut Series, route: &Route, requests: f64) {
+/// Adds one step's requests to the counters of every flow's series.
+fn count_step(series: &mut [Series], route: &Route, step: &LaneStep, shares: &[f64]) {
+    for (flow, share) in step.plan.flows.iter().zip(shares) {
+        for one in &mut series[flow.series.clone()] {
+            let requests = step.requests * one.operation_share * share;
+            count(one, route, requests, &flow.bucket_shares, flow.mean_ms);
+        }
+    }
+}
+
+fn count(series: &mut Series, route: &Route, requests: f64, buckets: &BucketShares, mean_ms: f64) {
     let counters = &mut series.counters;
     counters.requests += requests;
     match (route.protocol, route.tcp) {
@@ -308,89 +415,18 @@ fn count(series: &mut Series, route: &Route, requests: f64) {
         }
         (Protocol::Tcp, None) => {}
         _ => {
-            for (bucket, share) in counters
-                .duration_buckets
-                .iter_mut()
-                .zip(series.bucket_shares)
-            {
+            for (bucket, share) in counters.duration_buckets.iter_mut().zip(buckets) {
                 *bucket += requests * share;
             }
-            counters.duration_sum_ms += requests * series.mean_ms;
+            counters.duration_sum_ms += requests * mean_ms;
         }
     }
 }
 
-fn samples_per_series(protocol: Protocol) -> usize {
-    match protocol {
-        Protocol::Tcp => 2,
-        // Requests, the finite buckets and +Inf.
-        _ => DURATION_BOUNDS_MS.len() + 2,
-    }
-}
-
-/// The samples of one series: requests and the 20 duration buckets for HTTP and gRPC,
-/// sent and received bytes for TCP.
-fn push_samples(samples: &mut Vec<TrafficSample>, series: &Series, route: &Route, rate: f64) {
-    let mut push = |kind: SampleKind, value: f64| {
-        samples.push(TrafficSample {
-            kind,
-            labels: series.labels.clone(),
-            value,
-        });
-    };
-    if route.protocol == Protocol::Tcp {
-        let tcp = route.tcp.unwrap_or(TcpExchange {
-            request_bytes: 0.0,
-            response_bytes: 0.0,
-        });
-        push(SampleKind::TcpSentBytes, rate * tcp.response_bytes);
-        push(SampleKind::TcpReceivedBytes, rate * tcp.request_bytes);
-        return;
-    }
-    push(SampleKind::Requests, rate);
-    for (le_ms, share) in DURATION_BOUNDS_MS.iter().zip(series.bucket_shares) {
-        push(SampleKind::DurationBucket { le_ms: *le_ms }, rate * share);
-    }
-    push(
-        SampleKind::DurationBucket {
-            le_ms: f64::INFINITY,
-        },
-        rate,
-    );
-}
-
-/// Route indices ordered by their client's place in the call graph (Kahn's algorithm);
-/// routes of workloads caught in a cycle come last, in index order.
-fn dependency_order(model: &MeshModel) -> Vec<usize> {
-    let count = model.workloads.len();
-    let mut callers_left = vec![0_usize; count];
-    let mut calls: Vec<Vec<usize>> = vec![Vec::new(); count];
-    for route in &model.routes {
-        for backend in &route.backends {
-            if backend.index < count && route.client < count {
-                calls[route.client].push(backend.index);
-                callers_left[backend.index] += 1;
-            }
-        }
-    }
-    let mut rank = vec![usize::MAX; count];
-    let mut ready: Vec<usize> = (0..count).filter(|&w| callers_left[w] == 0).collect();
-    let mut next_rank = 0;
-    while let Some(workload) = ready.pop() {
-        rank[workload] = next_rank;
-        next_rank += 1;
-        for &callee in &calls[workload] {
-            callers_left[callee] -= 1;
-            if callers_left[callee] == 0 {
-                ready.push(callee);
-            }
-        }
-    }
-    let mut order: Vec<usize> = (0..model.routes.len()).collect();
-    order.sort_by_key(|&r| {
-        model.routes.get(r).map_or(usize::MAX, |route| {
-            rank.get(route.client).copied().unwrap_or(usize::MAX)
-        })
-    });
-    order
+/// Bytes per exchange of a TCP route (none when it has no profile).
+pub(super) fn tcp_exchange(route: &Route) -> TcpExchange {
+    route.tcp.unwrap_or(TcpExchange {
+        request_bytes: 0.0,
+        response_bytes: 0.0,
+    })
 }
