@@ -84,9 +84,8 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
             };
-            // The demo mesh's rule writer goes here when it is built.
-            let writer: Option<Box<dyn RuleWriter>> = None;
-            event_loop(Box::new(source), writer, config, session).await
+            let writer = source.writer(cli.live.readonly);
+            event_loop(Box::new(source), Some(writer), config, session).await
         }
     }
 }
