@@ -3,6 +3,7 @@
 //! form drawn at 120x40 in a valid and an error state (insta), with buffer assertions for
 //! the colours of errors and of the diff.
 
+use crate::support::screen::{render, text};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use meshtui::app::forms::{Phase, WriteAccess};
 use meshtui::app::{update, Effect, Msg, State};
@@ -16,10 +17,7 @@ use meshtui::source::write::{
     Applied, FieldOwner, PlannedObject, Preview, RuleRequest, WriteCommand, WriteError, WriteEvent,
 };
 use meshtui::source::SourceEvent;
-use meshtui::ui::{self, Chrome};
-use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
-use ratatui::Terminal;
 use serde_json::json;
 
 use crate::support::demo::{config, demo_state};
@@ -110,31 +108,6 @@ fn open_on_reviews(state: &mut State, config: &LoadedConfig, menu_key: &str) {
             }),
         );
     }
-}
-
-fn render(state: &State, config: &LoadedConfig) -> Buffer {
-    let mut terminal =
-        Terminal::new(TestBackend::new(state.screen_width, state.screen_height)).unwrap();
-    let chrome = Chrome {
-        theme: &config.theme,
-        keymap: &config.keymap,
-        ascii: config.ascii,
-    };
-    terminal
-        .draw(|frame| ui::draw(frame, state, &chrome))
-        .unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn text(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
 }
 
 /// Where `needle` starts on screen, as (column, row).

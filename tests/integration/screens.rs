@@ -1,41 +1,15 @@
 //! Screens at fixed sizes, rendered through ratatui's TestBackend from the demo mesh (seed 1,
 //! frozen clock): insta snapshots for the text, buffer assertions for the colours.
 
+use crate::support::screen::{render, text};
 use meshtui::app::{update, Action, FindKey, Msg, State};
 use meshtui::config::{ColorChoice, LoadedConfig, Slot};
 
 use crate::support::demo::{config, demo_state};
 use meshtui::mesh::{Health, NodeKind};
-use meshtui::ui::{self, glyphs::health_mark, Chrome};
-use ratatui::backend::TestBackend;
+use meshtui::ui::glyphs::health_mark;
 use ratatui::buffer::Buffer;
 use ratatui::style::Modifier;
-use ratatui::Terminal;
-
-fn render(state: &State, config: &LoadedConfig) -> Buffer {
-    let mut terminal =
-        Terminal::new(TestBackend::new(state.screen_width, state.screen_height)).unwrap();
-    let chrome = Chrome {
-        theme: &config.theme,
-        keymap: &config.keymap,
-        ascii: config.ascii,
-    };
-    terminal
-        .draw(|frame| ui::draw(frame, state, &chrome))
-        .unwrap();
-    terminal.backend().buffer().clone()
-}
-
-fn text(buffer: &Buffer) -> String {
-    let mut out = String::new();
-    for y in 0..buffer.area.height {
-        for x in 0..buffer.area.width {
-            out.push_str(buffer[(x, y)].symbol());
-        }
-        out.push('\n');
-    }
-    out
-}
 
 /// Every drawn node's health mark has its health's colour; returns the healths seen.
 fn assert_health_marks_are_coloured(

@@ -4,6 +4,7 @@ pub mod demo;
 pub mod fake_prometheus;
 pub mod kube_emulator;
 pub mod prometheus;
+pub mod screen;
 pub mod tls;
 pub mod tmux;
 pub mod two_clusters;
