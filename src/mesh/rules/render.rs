@@ -362,12 +362,18 @@ fn set_fault(routes: &mut Vec<Value>, fault: &Fault, host: &str) {
                 }),
             );
         }
-        None => with_default_route(routes, host, |route| {
-            if injected {
-                route.insert("fault".into(), fault_value(fault));
-            } else {
+        // Nothing to inject: take a fault off the catch-all route, but make no route for it.
+        None if !injected => {
+            if let Some(Value::Object(route)) = routes
+                .iter_mut()
+                .rev()
+                .find(|route| matches_everything(route))
+            {
                 route.remove("fault");
             }
+        }
+        None => with_default_route(routes, host, |route| {
+            route.insert("fault".into(), fault_value(fault));
         }),
     }
 }

@@ -464,3 +464,25 @@ fn every_rendered_object_validates_against_istios_crd_schema() {
         "spec.http[0].timeout: Invalid value: \"string\": must be a valid duration greater than 1ms"
     );
 }
+
+#[test]
+fn an_empty_fault_takes_a_fault_off_and_creates_nothing() {
+    let nothing = Fault {
+        delay: None,
+        abort: None,
+        only: None,
+    };
+    assert_eq!(
+        rendered(&RuleChange::Fault(nothing.clone()), &[], &[]),
+        vec![]
+    );
+    let mut faulty = others_virtual_service();
+    faulty["spec"]["http"][1]["fault"] =
+        json!({"abort": {"httpStatus": 500, "percentage": {"value": 1.0}}});
+    let changes = rendered(
+        &RuleChange::Fault(nothing),
+        &[faulty],
+        &[others_destination_rule()],
+    );
+    assert_eq!(changes, vec![ObjectChange::Apply(others_virtual_service())]);
+}
