@@ -23,3 +23,4 @@ mod navigation;
 mod prometheus_source;
 mod screens;
 mod tmux_demo;
+mod tmux_rules;
