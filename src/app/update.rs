@@ -134,19 +134,7 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.notice = None;
     // With several clusters a namespace's name alone does not say which one refused it.
     let inventory = &snapshot.inventory;
-    let several_clusters = inventory
-        .namespaces
-        .iter()
-        .map(|n| n.cluster.as_str())
-        .chain(
-            inventory
-                .inaccessible_namespaces
-                .iter()
-                .map(|n| n.cluster.as_str()),
-        )
-        .collect::<BTreeSet<_>>()
-        .len()
-        > 1;
+    let several_clusters = inventory.clusters().len() > 1;
     state.inaccessible_namespaces = inventory
         .inaccessible_namespaces
         .iter()
