@@ -1,5 +1,6 @@
 //! Command-line interface (clap derive).
 
+pub mod rule;
 pub mod values;
 
 use std::path::PathBuf;
@@ -7,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use rule::{RuleArgs, RuleCommon, RuleForm, RuleOutput};
 pub use values::ContextArg;
 use values::{parse_context, parse_duration, parse_header, parse_instant};
 
@@ -218,6 +220,9 @@ pub enum Command {
     /// Check routing rules as `istioctl analyze` does (its VirtualService and
     /// DestinationRule analyzers), in manifests or in the live cluster
     Analyze(AnalyzeArgs),
+    /// Change a service's routing as the rule forms do: check, preview (the server's dry
+    /// run), print the diff, apply with server-side apply
+    Rule(RuleArgs),
 }
 
 #[derive(Debug, Args, Clone)]

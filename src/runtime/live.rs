@@ -126,50 +126,56 @@ impl LiveSources {
     /// error; with several, only all of them failing is, and the others' are listed as
     /// problems.
     pub async fn settled_inventory(&self, patience: Duration) -> Result<SettledInventory> {
-        let Some((feeds, _)) = &self.inventory else {
-            return Ok(SettledInventory::default());
-        };
-        let deadline = tokio::time::Instant::now() + patience;
-        let mut states = Vec::with_capacity(feeds.clusters.len());
-        for (cluster, feed) in &feeds.clusters {
-            let mut feed = feed.clone();
-            let settled = tokio::time::timeout_at(
-                deadline,
-                feed.wait_for(|s| s.health != InventoryHealth::Syncing),
-            )
-            .await
-            .map(|answer| answer.map(|state| state.clone()));
-            let state = match settled {
-                Ok(Ok(state)) => state,
-                Ok(Err(_)) => failing(&feed, "the Kubernetes watcher stopped"),
-                Err(_) => failing(&feed, "the Kubernetes API did not list the mesh in time"),
-            };
-            states.push((cluster.as_str(), state));
+        match &self.inventory {
+            Some((feeds, _)) => settle(feeds, patience).await,
+            None => Ok(SettledInventory::default()),
         }
-        let problems: Vec<String> = states
-            .iter()
-            .filter_map(|(cluster, state)| match &state.health {
-                InventoryHealth::Failing(message) => Some(format!("cluster {cluster}: {message}")),
-                _ => None,
-            })
-            .collect();
-        match states.as_slice() {
-            [(_, only)] => {
-                if let InventoryHealth::Failing(message) = &only.health {
-                    bail!("reading the cluster failed: {message}");
-                }
-            }
-            _ if problems.len() == states.len() => {
-                bail!("reading every cluster failed: {}", problems.join("; "))
-            }
-            _ => {}
-        }
-        let inventory = merged_state(states.iter().map(|(c, s)| (*c, s))).inventory;
-        Ok(SettledInventory {
-            inventory,
-            problems,
-        })
     }
+}
+
+/// The clusters' inventory once every watcher has listed everything (or failed); see
+/// [`LiveSources::settled_inventory`].
+pub async fn settle(feeds: &ClusterFeeds, patience: Duration) -> Result<SettledInventory> {
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut states = Vec::with_capacity(feeds.clusters.len());
+    for (cluster, feed) in &feeds.clusters {
+        let mut feed = feed.clone();
+        let settled = tokio::time::timeout_at(
+            deadline,
+            feed.wait_for(|s| s.health != InventoryHealth::Syncing),
+        )
+        .await
+        .map(|answer| answer.map(|state| state.clone()));
+        let state = match settled {
+            Ok(Ok(state)) => state,
+            Ok(Err(_)) => failing(&feed, "the Kubernetes watcher stopped"),
+            Err(_) => failing(&feed, "the Kubernetes API did not list the mesh in time"),
+        };
+        states.push((cluster.as_str(), state));
+    }
+    let problems: Vec<String> = states
+        .iter()
+        .filter_map(|(cluster, state)| match &state.health {
+            InventoryHealth::Failing(message) => Some(format!("cluster {cluster}: {message}")),
+            _ => None,
+        })
+        .collect();
+    match states.as_slice() {
+        [(_, only)] => {
+            if let InventoryHealth::Failing(message) = &only.health {
+                bail!("reading the cluster failed: {message}");
+            }
+        }
+        _ if problems.len() == states.len() => {
+            bail!("reading every cluster failed: {}", problems.join("; "))
+        }
+        _ => {}
+    }
+    let inventory = merged_state(states.iter().map(|(c, s)| (*c, s))).inventory;
+    Ok(SettledInventory {
+        inventory,
+        problems,
+    })
 }
 
 /// What a watcher last published, as failing for `reason` (keeping its inventory).

@@ -3,6 +3,7 @@
 mod analyze;
 mod input;
 mod live;
+mod rule;
 mod terminal;
 mod writer;
 
@@ -73,6 +74,7 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
+        Some(Command::Rule(args)) => rule::run(&args, &cli.live).await,
         Some(Command::Demo(args)) => {
             let (source, clock) = demo_source(&args, &cli.live)?;
             let session = Session {

@@ -21,6 +21,7 @@ mod live;
 mod live_multicluster;
 mod navigation;
 mod prometheus_source;
+mod rule_cli;
 mod screens;
 mod tmux_demo;
 mod tmux_rules;

@@ -50,7 +50,7 @@ pub fn parse(line: &str, namespace: Option<&str>) -> Result<Command, String> {
 }
 
 /// `reviews`, `bookinfo/reviews` or `reviews.bookinfo`.
-fn target_named(name: &str, namespace: Option<&str>) -> Result<Target, String> {
+pub fn target_named(name: &str, namespace: Option<&str>) -> Result<Target, String> {
     let (namespace, service) = match (name.split_once('/'), name.split_once('.')) {
         (Some((namespace, service)), _) => (Some(namespace), service),
         (None, Some((service, namespace))) => (Some(namespace), service),

@@ -6,7 +6,7 @@ use crate::app::action::Action;
 use crate::app::effect::Effect;
 use crate::app::state::State;
 use crate::app::update::Outcome;
-use crate::source::write::{Preview, RuleRequest, WriteCommand};
+use crate::source::write::{Preview, WriteCommand};
 
 /// An action in any phase but editing.
 pub fn phase_action(state: &mut State, phase: Phase, action: Action) -> Option<Outcome> {
@@ -124,11 +124,7 @@ pub fn preview(state: &mut State) -> Outcome {
     };
     form.phase = Phase::Previewing { id };
     form.message = None;
-    let request = RuleRequest {
-        target: form.target.clone(),
-        versions: form.versions.iter().map(|v| v.version.clone()).collect(),
-        change,
-    };
+    let request = super::rule_request(&form.target, &form.versions, change);
     Outcome {
         effects: vec![Effect::Write(Box::new(WriteCommand::Preview {
             id,

@@ -23,7 +23,7 @@ use crate::mesh::rules::model::{RuleChange, Target};
 use crate::mesh::rules::validate::{self, Field, FieldIssue, ServiceVersion, Surroundings};
 /// The owners a 409 names, for the conflict dialog.
 pub use crate::source::write::FieldOwner;
-use crate::source::write::{Applied, Preview};
+use crate::source::write::{Applied, Preview, RuleRequest};
 use diff::DiffRow;
 
 /// Whether this session may write at all.
@@ -113,14 +113,11 @@ impl FormState {
 
     /// Runs the checks on the draft again.
     pub fn recheck(&mut self) {
-        self.verdict = validate::check(
-            &self.draft.input(),
-            &Surroundings {
-                target: &self.target,
-                versions: &self.versions,
-                virtual_services: &self.virtual_services,
-                destination_rules: &[],
-            },
+        self.verdict = check_draft(
+            &self.draft,
+            &self.target,
+            &self.versions,
+            &self.virtual_services,
         );
         self.server_issues.clear();
     }
@@ -136,6 +133,38 @@ impl FormState {
 
     pub fn issue_count(&self) -> usize {
         self.verdict.as_ref().err().map_or(0, Vec::len) + self.server_issues.len()
+    }
+}
+
+/// The field and semantic checks on a draft: the change it asks for, or every issue with
+/// its field. The forms run them as you type; `meshtui rule` runs the same.
+pub fn check_draft(
+    draft: &Draft,
+    target: &Target,
+    versions: &[ServiceVersion],
+    virtual_services: &[Value],
+) -> Result<RuleChange, Vec<FieldIssue>> {
+    validate::check(
+        &draft.input(),
+        &Surroundings {
+            target,
+            versions,
+            virtual_services,
+            destination_rules: &[],
+        },
+    )
+}
+
+/// What the writer is asked to preview for a checked change.
+pub fn rule_request(
+    target: &Target,
+    versions: &[ServiceVersion],
+    change: RuleChange,
+) -> RuleRequest {
+    RuleRequest {
+        target: target.clone(),
+        versions: versions.iter().map(|v| v.version.clone()).collect(),
+        change,
     }
 }
 
