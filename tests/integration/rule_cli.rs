@@ -485,3 +485,43 @@ fn without_a_cluster_the_demo_renders_a_dry_run_only() {
         stderr(&write)
     );
 }
+
+#[test]
+fn a_refusal_only_the_server_knows_prints_its_422_message_with_the_field() {
+    let cluster = Cluster::bookinfo();
+    // The cluster's Istio is stricter than the schema meshtui embeds, and its CRDs may not
+    // be read: only the server's dry run can tell.
+    let mut crd = cluster
+        .emulator
+        .object(
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "",
+            "virtualservices.networking.istio.io",
+        )
+        .unwrap();
+    crd.pointer_mut("/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/http/items/properties/timeout/x-kubernetes-validations")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"rule": "duration(self) <= duration('1s')", "message": "must be at most 1s"}));
+    cluster.emulator.replace(crd);
+    cluster.emulator.forbid_crds();
+    let version = cluster.emulator.resource_version();
+
+    let out = cluster.meshtui(&[
+        "rule",
+        "timeout",
+        "reviews.bookinfo",
+        "--request-timeout",
+        "2s",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("VirtualService bookinfo/reviews is invalid, nothing was written:\n  spec.http[0].timeout: Invalid value: \"string\": must be at most 1s"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(cluster.emulator.resource_version(), version);
+    assert_eq!(stdout(&out), "");
+}
