@@ -129,6 +129,17 @@ pub struct IstioConfigInfo {
     pub kind: IstioKind,
     /// `spec.hosts` (VirtualService, ServiceEntry) or `spec.host` (DestinationRule).
     pub hosts: Vec<String>,
+    /// VirtualService: the destinations of its last HTTP route without a match, the one
+    /// every other request takes and a gray release edits (empty for other kinds).
+    pub default_route: Vec<RouteDestination>,
+}
+
+/// One destination of a route, with its weight in percent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteDestination {
+    pub host: String,
+    pub subset: Option<String>,
+    pub weight: u32,
 }
 
 impl Inventory {

@@ -73,7 +73,8 @@ pub async fn run(args: &RuleArgs, live: &LiveArgs) -> Result<()> {
     };
     let versions = target::versions_of(&inventory, &graph, &target);
     let names: Vec<String> = versions.iter().map(|v| v.version.name.clone()).collect();
-    let draft = draft_of(&args.form, &names)?;
+    let current = target::current_split(&inventory, &graph, &target, &versions);
+    let draft = draft_of(&args.form, &names, current.as_deref())?;
     let virtual_services = target::virtual_services(&inventory, &target);
     let change = check_draft(&draft, &target, &versions, &virtual_services)
         .map_err(|issues| refused_by_checks(&issues, &draft))?;
@@ -177,8 +178,12 @@ fn demo_surroundings(live: &LiveArgs) -> (Inventory, MeshGraph, Box<dyn RuleWrit
 
 /// The draft the form would hold had the flags been typed into it: the form's starting
 /// draft with every field given replaced.
-pub fn draft_of(form: &RuleForm, versions: &[String]) -> Result<Draft> {
-    let mut draft = Draft::new(kind_of(form), versions);
+pub fn draft_of(
+    form: &RuleForm,
+    versions: &[String],
+    current: Option<&[(String, u32)]>,
+) -> Result<Draft> {
+    let mut draft = Draft::starting(kind_of(form), versions, current);
     match (form, &mut draft) {
         (RuleForm::Shift(args), Draft::Shift(split)) => {
             let weights = weights(&args.weights)?;

@@ -8,7 +8,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use meshtui::app::forms::{Phase, WriteAccess};
 use meshtui::app::{update, Effect, Msg, State};
 use meshtui::config::{ColorChoice, LoadedConfig, Slot};
-use meshtui::mesh::inventory::{IstioConfigInfo, IstioKind};
+use meshtui::mesh::inventory::{IstioConfigInfo, IstioKind, RouteDestination};
 use meshtui::mesh::rules::model::{RuleChange, Split, Target, Version};
 use meshtui::mesh::rules::render::ObjectChange;
 use meshtui::mesh::rules::Violation;
@@ -164,10 +164,11 @@ fn setting_v1_to_80_and_v3_to_20_enables_apply_and_enter_asks_for_a_preview() {
     assert_eq!(
         weights(&state),
         [
-            ("v1".into(), "100".into()),
-            ("v2".into(), "0".into()),
-            ("v3".into(), "0".into())
-        ]
+            ("v1".into(), "34".into()),
+            ("v2".into(), "33".into()),
+            ("v3".into(), "33".into())
+        ],
+        "the demo's traffic, split evenly without rules"
     );
     set_weight(&mut state, &config, "v1", "80");
     set_weight(&mut state, &config, "v3", "20");
@@ -210,6 +211,7 @@ fn setting_v1_to_80_and_v3_to_20_enables_apply_and_enter_asks_for_a_preview() {
 fn weights_not_adding_up_to_100_are_refused_with_the_reason_and_nothing_is_sent() {
     let (mut state, config) = writable();
     open_on_reviews(&mut state, &config, "s");
+    set_weight(&mut state, &config, "v1", "100");
     press(&mut state, &config, "space");
     set_weight(&mut state, &config, "v2", "5");
     let screen = text(&render(&state, &config));
@@ -553,7 +555,13 @@ fn every_form_in_a_valid_and_an_error_state() {
         (
             "shift",
             "s",
-            &[Keys("S-left S-left tab S-right tab S-right")],
+            &[
+                Keys("backspace backspace"),
+                Type("70"),
+                Keys("tab backspace backspace"),
+                Type("20"),
+                Keys("tab"),
+            ],
             &[Keys("tab space tab space backtab backtab backspace")],
         ),
         (
@@ -660,6 +668,7 @@ fn listed_virtual_service(name: &str, host: &str) -> IstioConfigInfo {
         name: name.into(),
         kind: IstioKind::VirtualService,
         hosts: vec![host.into()],
+        default_route: Vec::new(),
     }
 }
 
@@ -687,6 +696,73 @@ fn reset_in_a_valid_state_and_with_two_virtual_services_for_the_host() {
         Slot::FormError,
     );
     assert!(state.rules.apply_blocker().is_some());
+}
+
+/// A VirtualService the inventory lists for reviews whose catch-all route splits it.
+fn splitting_virtual_service(weights: &[(&str, u32)]) -> IstioConfigInfo {
+    IstioConfigInfo {
+        default_route: weights
+            .iter()
+            .map(|(subset, weight)| RouteDestination {
+                host: "reviews.bookinfo.svc.cluster.local".into(),
+                subset: Some((*subset).into()),
+                weight: *weight,
+            })
+            .collect(),
+        ..listed_virtual_service("reviews", "reviews")
+    }
+}
+
+#[test]
+fn the_shift_form_starts_at_the_split_the_virtual_service_configures_else_the_traffic_seen() {
+    let (mut state, config) = writable();
+    let observed = state.snapshot.clone().unwrap();
+    let cases: [(&str, Vec<IstioConfigInfo>, [&str; 3]); 3] = [
+        (
+            "the VirtualService's weights",
+            vec![splitting_virtual_service(&[("v1", 80), ("v3", 20)])],
+            ["80", "0", "20"],
+        ),
+        (
+            "a route to the whole service: the traffic seen",
+            vec![IstioConfigInfo {
+                default_route: vec![RouteDestination {
+                    host: "reviews".into(),
+                    subset: None,
+                    weight: 100,
+                }],
+                ..listed_virtual_service("reviews", "reviews")
+            }],
+            ["34", "33", "33"],
+        ),
+        (
+            "a subset the service lacks: the traffic seen",
+            vec![splitting_virtual_service(&[("v1", 50), ("v9", 50)])],
+            ["34", "33", "33"],
+        ),
+    ];
+    for (name, listed, want) in cases {
+        let mut snapshot = observed.clone();
+        snapshot.inventory.istio_config = listed;
+        update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+        state.rules.drafts.clear();
+        open_on_reviews(&mut state, &config, "s");
+        let texts: Vec<String> = weights(&state).into_iter().map(|(_, w)| w).collect();
+        assert_eq!(texts, want, "{name}");
+        press(&mut state, &config, "esc");
+    }
+
+    // No traffic and no VirtualService: everything to the first version.
+    let mut quiet = observed.clone();
+    quiet.samples.clear();
+    quiet.inventory.istio_config.clear();
+    // Idle nodes keep reviews on screen to be selected.
+    state.graph_options.idle_nodes = true;
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(quiet)));
+    state.rules.drafts.clear();
+    open_on_reviews(&mut state, &config, "s");
+    let texts: Vec<String> = weights(&state).into_iter().map(|(_, w)| w).collect();
+    assert_eq!(texts, ["100", "0", "0"]);
 }
 
 #[test]

@@ -525,3 +525,39 @@ fn a_refusal_only_the_server_knows_prints_its_422_message_with_the_field() {
     assert_eq!(cluster.emulator.resource_version(), version);
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn a_canary_without_weights_keeps_everyone_else_on_the_split_the_cluster_has() {
+    let cluster = Cluster::bookinfo();
+    let shift = cluster.meshtui(&[
+        "rule",
+        "shift",
+        "reviews.bookinfo",
+        "--weight",
+        "v1=70",
+        "--weight",
+        "v2=30",
+    ]);
+    assert_eq!(shift.status.code(), Some(0), "{}", stderr(&shift));
+    let out = cluster.meshtui(&[
+        "rule",
+        "canary",
+        "reviews.bookinfo",
+        "--header",
+        "end-user=jason",
+        "--to",
+        "v3",
+        "--dry-run",
+        "-o",
+        "yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let objects = parse_objects("stdout", &stdout(&out)).unwrap();
+    let http = &objects[0].value()["spec"]["http"];
+    assert_eq!(http[0]["route"][0]["destination"]["subset"], "v3");
+    assert_eq!(
+        http[1]["route"],
+        route(&[("v1", 70), ("v2", 30)]),
+        "everyone else as before: {http}"
+    );
+}

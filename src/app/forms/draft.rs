@@ -142,6 +142,19 @@ impl Draft {
         }
     }
 
+    /// A new draft whose weights start at `current` (the service's split now), when known.
+    pub fn starting(
+        kind: FormKind,
+        versions: &[String],
+        current: Option<&[(String, u32)]>,
+    ) -> Self {
+        let mut draft = Draft::new(kind, versions);
+        if let (Some(current), Some(split)) = (current, draft.split_mut()) {
+            *split = WeightsDraft::at(versions, current);
+        }
+        draft
+    }
+
     /// The rows in the order Tab visits them.
     pub fn rows(&self) -> Vec<Field> {
         match self {

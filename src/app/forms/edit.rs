@@ -73,7 +73,10 @@ pub fn open_form(state: &mut State, kind: FormKind, target: Option<Target>) -> O
         .position(|(t, k, _)| *t == target && *k == kind);
     let draft = match saved {
         Some(i) => state.rules.drafts.remove(i).2,
-        None => Draft::new(kind, &names),
+        None => {
+            let current = target::current_split(inventory, &state.graph, &target, &versions);
+            Draft::starting(kind, &names, current.as_deref())
+        }
     };
     let mut form = FormState {
         kind,

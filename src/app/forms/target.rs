@@ -82,6 +82,91 @@ pub fn versions_of(
         .collect()
 }
 
+/// Where a gray release starts: the weights the service's VirtualService gives its
+/// versions now, else the share of the traffic each version had in the graph's window;
+/// `None` when neither is known.
+pub fn current_split(
+    inventory: &Inventory,
+    graph: &MeshGraph,
+    target: &Target,
+    versions: &[ServiceVersion],
+) -> Option<Vec<(String, u32)>> {
+    configured_split(inventory, target, versions)
+        .or_else(|| observed_split(graph, target, versions))
+}
+
+/// The catch-all route's weights, when every destination there is one of the versions.
+fn configured_split(
+    inventory: &Inventory,
+    target: &Target,
+    versions: &[ServiceVersion],
+) -> Option<Vec<(String, u32)>> {
+    inventory
+        .istio_config_of(IstioKind::VirtualService)
+        .filter(|c| c.namespace == target.namespace)
+        .filter(|c| c.hosts.iter().any(|h| target.is_named_by(h, &c.namespace)))
+        .find_map(|c| {
+            let mut split: Vec<(String, u32)> = versions
+                .iter()
+                .map(|v| (v.version.name.clone(), 0))
+                .collect();
+            for destination in &c.default_route {
+                if !target.is_named_by(&destination.host, &c.namespace) {
+                    return None;
+                }
+                let subset = destination.subset.as_deref()?;
+                let slot = split.iter_mut().find(|(name, _)| name == subset)?;
+                slot.1 = slot.1.saturating_add(destination.weight);
+            }
+            let total: u32 = split.iter().map(|(_, w)| *w).sum();
+            (total == 100).then_some(split)
+        })
+}
+
+/// Each version's share of the requests into the service's versions, in whole percent
+/// adding up to 100 (largest remainders round up).
+fn observed_split(
+    graph: &MeshGraph,
+    target: &Target,
+    versions: &[ServiceVersion],
+) -> Option<Vec<(String, u32)>> {
+    let mut rates = vec![0.0_f64; versions.len()];
+    for (_, _, to, edge) in graph.edges() {
+        let Some(node) = graph.node(to) else { continue };
+        if node.namespace != target.namespace || node.app.as_deref() != Some(&target.service) {
+            continue;
+        }
+        let slot = versions
+            .iter()
+            .position(|v| node.version.as_deref() == Some(v.version.name.as_str()));
+        if let Some(slot) = slot {
+            rates[slot] += edge.rps().max(0.0);
+        }
+    }
+    let total: f64 = rates.iter().sum();
+    if !(total > 0.0 && total.is_finite()) {
+        return None;
+    }
+    let exact: Vec<f64> = rates.iter().map(|r| r / total * 100.0).collect();
+    let mut weights: Vec<u32> = exact.iter().map(|e| e.floor() as u32).collect();
+    let mut order: Vec<usize> = (0..exact.len()).collect();
+    order.sort_by(|&a, &b| {
+        let fraction = |i: usize| exact[i] - exact[i].floor();
+        fraction(b).total_cmp(&fraction(a)).then(a.cmp(&b))
+    });
+    let short = 100u32.saturating_sub(weights.iter().sum());
+    for &i in order.iter().take(short as usize) {
+        weights[i] += 1;
+    }
+    Some(
+        versions
+            .iter()
+            .zip(weights)
+            .map(|(v, w)| (v.version.name.clone(), w))
+            .collect(),
+    )
+}
+
 /// The VirtualServices of the target's namespace that the inventory lists, reduced to
 /// what it keeps (name and hosts): enough to see two claiming the same host.
 pub fn virtual_services(inventory: &Inventory, target: &Target) -> Vec<Value> {

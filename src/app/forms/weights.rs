@@ -36,6 +36,19 @@ impl WeightsDraft {
         }
     }
 
+    /// The versions at the weights `current` gives them (0 for those it does not name).
+    pub fn at(versions: &[String], current: &[(String, u32)]) -> Self {
+        let mut draft = WeightsDraft::new(versions);
+        for weight in &mut draft.weights {
+            let value = current
+                .iter()
+                .find(|(version, _)| *version == weight.version)
+                .map_or(0, |(_, w)| *w);
+            weight.text = value.to_string();
+        }
+        draft
+    }
+
     pub fn len(&self) -> usize {
         self.weights.len()
     }

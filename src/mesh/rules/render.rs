@@ -5,6 +5,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::mesh::inventory::RouteDestination;
+
 use super::model::{
     Breaker, Canary, Fault, RequestMatch, RuleChange, Split, Target, Timeouts, Version,
 };
@@ -214,6 +216,42 @@ fn matches_everything(route: &Value) -> bool {
         .get("match")
         .and_then(Value::as_array)
         .is_none_or(Vec::is_empty)
+}
+
+/// The destinations of the route [`render`] edits for a split: the last catch-all HTTP
+/// route of a VirtualService. A lone destination without a weight takes every request.
+pub fn default_route(vs: &Value) -> Vec<RouteDestination> {
+    let Some(routes) = vs.pointer("/spec/http").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let Some(route) = routes
+        .iter()
+        .rfind(|route| route.is_object() && matches_everything(route))
+    else {
+        return Vec::new();
+    };
+    let destinations = route
+        .get("route")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let single = destinations.len() == 1;
+    destinations
+        .iter()
+        .map(|d| RouteDestination {
+            host: str_at(d, "/destination/host").to_owned(),
+            subset: d
+                .pointer("/destination/subset")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            weight: d
+                .get("weight")
+                .and_then(Value::as_u64)
+                .map_or(if single { 100 } else { 0 }, |w| {
+                    u32::try_from(w).unwrap_or(u32::MAX)
+                }),
+        })
+        .collect()
 }
 
 /// Edits the route every request without a more specific rule takes: the last catch-all

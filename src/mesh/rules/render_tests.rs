@@ -486,3 +486,43 @@ fn an_empty_fault_takes_a_fault_off_and_creates_nothing() {
     );
     assert_eq!(changes, vec![ObjectChange::Apply(others_virtual_service())]);
 }
+
+#[test]
+fn the_default_route_is_the_last_catch_all_with_a_lone_destination_taking_everything() {
+    use crate::mesh::inventory::RouteDestination;
+    let destination = |host: &str, subset: Option<&str>, weight| RouteDestination {
+        host: host.into(),
+        subset: subset.map(str::to_owned),
+        weight,
+    };
+    let cases = [
+        (
+            "weights after a header route",
+            json!({"spec": {"http": [
+                {"match": [{"headers": {"end-user": {"exact": "jason"}}}], "route": [{"destination": {"host": "reviews", "subset": "v2"}}]},
+                {"route": [
+                    {"destination": {"host": "reviews", "subset": "v1"}, "weight": 80},
+                    {"destination": {"host": "reviews", "subset": "v3"}, "weight": 20}
+                ]}
+            ]}}),
+            vec![
+                destination("reviews", Some("v1"), 80),
+                destination("reviews", Some("v3"), 20),
+            ],
+        ),
+        (
+            "a lone destination without a weight",
+            json!({"spec": {"http": [{"route": [{"destination": {"host": "reviews"}}]}]}}),
+            vec![destination("reviews", None, 100)],
+        ),
+        (
+            "only matching routes",
+            json!({"spec": {"http": [{"match": [{"uri": {"prefix": "/a"}}], "route": [{"destination": {"host": "reviews"}}]}]}}),
+            vec![],
+        ),
+        ("no http routes", json!({"spec": {"tcp": []}}), vec![]),
+    ];
+    for (name, vs, want) in cases {
+        assert_eq!(default_route(&vs), want, "{name}");
+    }
+}

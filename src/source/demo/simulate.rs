@@ -12,12 +12,16 @@ use std::time::Duration;
 
 use fastrand::Rng;
 
+use serde_json::Value;
+
+use crate::mesh::inventory::{IstioConfigInfo, IstioKind};
+use crate::mesh::rules::render::default_route;
 use crate::mesh::{Inventory, Protocol, SampleLabels};
 use crate::source::MeshSnapshot;
 
 use super::lane_plan::{LanePlan, StepConditions};
 use super::latency::BucketShares;
-use super::model::{MeshModel, Route, RouteLoad, TcpExchange};
+use super::model::{MeshModel, Route, RouteLoad, TcpExchange, CLUSTER};
 use super::outlier::Ejections;
 use super::plans::{dependency_order, make_series, Rules};
 use super::requests::request_classes;
@@ -245,13 +249,47 @@ impl DemoMesh {
 
     /// Rates over the window for every series that has seen traffic, with the inventory.
     pub fn snapshot(&self) -> MeshSnapshot {
+        let mut inventory = self.inventory.clone();
+        inventory.istio_config.extend(self.virtual_services());
         MeshSnapshot {
             taken_at_unix_s: self.now_unix_s(),
             window: self.window,
             samples: window::samples(self),
-            inventory: self.inventory.clone(),
+            inventory,
             inventory_stale_since_unix_s: None,
         }
+    }
+
+    /// The VirtualServices applied to the mesh, as a cluster's inventory lists them.
+    fn virtual_services(&self) -> Vec<IstioConfigInfo> {
+        let text = |object: &Value, pointer: &str| {
+            object
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        self.rules
+            .store
+            .lock()
+            .list("VirtualService")
+            .iter()
+            .map(|vs| IstioConfigInfo {
+                cluster: CLUSTER.into(),
+                namespace: text(vs, "/metadata/namespace"),
+                name: text(vs, "/metadata/name"),
+                kind: IstioKind::VirtualService,
+                hosts: vs
+                    .pointer("/spec/hosts")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect(),
+                default_route: default_route(vs),
+            })
+            .collect()
     }
 
     pub(super) fn client_has_proxy(&self, route: &Route) -> bool {

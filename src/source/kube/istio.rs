@@ -5,7 +5,8 @@ use kube::api::{ApiResource, DynamicObject};
 use kube::ResourceExt;
 use serde_json::Value;
 
-use crate::mesh::inventory::{IstioConfigInfo, IstioKind, ServiceInfo};
+use crate::mesh::inventory::{IstioConfigInfo, IstioKind, RouteDestination, ServiceInfo};
+use crate::mesh::rules::render::default_route;
 use crate::mesh::sanitize::sanitize;
 
 /// Every Istio kind watched, in a fixed order.
@@ -66,6 +67,17 @@ pub fn config_info(kind: IstioKind, object: &DynamicObject, cluster: &str) -> Is
         name: sanitize(&object.name_any()),
         kind,
         hosts: spec_hosts(object),
+        default_route: match kind {
+            IstioKind::VirtualService => default_route(&object.data)
+                .into_iter()
+                .map(|d| RouteDestination {
+                    host: sanitize(&d.host),
+                    subset: d.subset.as_deref().map(sanitize),
+                    weight: d.weight,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
     }
 }
 
