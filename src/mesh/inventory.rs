@@ -68,6 +68,9 @@ pub struct WorkloadInfo {
     pub kind: WorkloadKind,
     pub app: Option<String>,
     pub version: Option<String>,
+    /// The pod label `version` was read from (one of Kiali's version labels), which a
+    /// DestinationRule subset for the version selects on.
+    pub version_label: Option<String>,
     pub sidecar_injected: bool,
     /// Istio gateway deployments (ingress or egress).
     pub gateway: Option<GatewayRole>,
@@ -90,6 +93,8 @@ pub struct PodInfo {
     pub workload: Option<String>,
     pub app: Option<String>,
     pub version: Option<String>,
+    /// The label `version` was read from.
+    pub version_label: Option<String>,
     pub sidecar_injected: bool,
     /// The Istio proxy's version, from its image tag (e.g. `1.22.0`).
     pub proxy_version: Option<String>,

@@ -19,6 +19,7 @@ fn workload(cluster: &str, namespace: &str, name: &str, sidecar: bool) -> Worklo
         kind: WorkloadKind::Deployment,
         app: None,
         version: None,
+        version_label: None,
         sidecar_injected: sidecar,
         gateway: None,
         pods_ready: 1,

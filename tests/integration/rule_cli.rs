@@ -561,3 +561,65 @@ fn a_canary_without_weights_keeps_everyone_else_on_the_split_the_cluster_has() {
         "everyone else as before: {http}"
     );
 }
+
+/// Bookinfo with ratings in two versions whose pods carry their version only in
+/// `app.kubernetes.io/version` (and, as Istio's injector adds it, the canonical revision).
+fn ratings_labelled_by_app_kubernetes_io_version() -> Vec<Value> {
+    let mut objects = bookinfo_objects();
+    let relabel = |labels: &mut Value| {
+        if let Some(map) = labels.as_object_mut() {
+            if let Some(version) = map.remove("version") {
+                map.insert("app.kubernetes.io/version".into(), version);
+            }
+        }
+    };
+    let mut added = Vec::new();
+    for object in &mut objects {
+        let kind = object["kind"].as_str().unwrap_or_default().to_owned();
+        let is_ratings = object["metadata"]["labels"]["app"] == "ratings";
+        if !is_ratings || !(kind == "Deployment" || kind == "Pod") {
+            continue;
+        }
+        relabel(&mut object["metadata"]["labels"]);
+        if kind == "Deployment" {
+            relabel(&mut object["spec"]["selector"]["matchLabels"]);
+            relabel(&mut object["spec"]["template"]["metadata"]["labels"]);
+        }
+        let v2 = object
+            .to_string()
+            .replace("ratings-v1", "ratings-v2")
+            .replace(
+                "\"app.kubernetes.io/version\":\"v1\"",
+                "\"app.kubernetes.io/version\":\"v2\"",
+            )
+            .replace(
+                "\"service.istio.io/canonical-revision\":\"v1\"",
+                "\"service.istio.io/canonical-revision\":\"v2\"",
+            );
+        added.push(serde_json::from_str(&v2).unwrap());
+    }
+    objects.extend(added);
+    objects
+}
+
+#[test]
+fn subsets_select_the_label_the_versions_were_read_from() {
+    let cluster = Cluster::with_objects(ratings_labelled_by_app_kubernetes_io_version());
+    let out = cluster.meshtui(&[
+        "rule",
+        "shift",
+        "ratings.bookinfo",
+        "--weight",
+        "v1=80",
+        "--weight",
+        "v2=20",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        cluster.stored("DestinationRule", "ratings").unwrap()["spec"]["subsets"],
+        json!([
+            {"name": "v1", "labels": {"app.kubernetes.io/version": "v1"}},
+            {"name": "v2", "labels": {"app.kubernetes.io/version": "v2"}}
+        ])
+    );
+}

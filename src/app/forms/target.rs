@@ -29,8 +29,8 @@ pub fn target_of(node: &MeshNode) -> Result<Target, String> {
     }
 }
 
-/// The label subsets select versions on. The inventory keeps a version's value, not the
-/// label it came from, so subsets use the common `version` label.
+/// The label a subset selects on when the inventory does not say which label a version
+/// was read from (a graph from metrics alone).
 const SUBSET_LABEL: &str = "version";
 
 /// The service's versions, sorted, each with its pods when the inventory lists pods:
@@ -74,8 +74,24 @@ pub fn versions_of(
                     .count();
                 u32::try_from(count).unwrap_or(u32::MAX)
             });
+            // The label the version was read from, workloads first, then pods.
+            let label = inventory
+                .workloads
+                .iter()
+                .filter(|w| of_app(&w.namespace, w.app.as_ref()))
+                .filter(|w| w.version.as_deref() == Some(&name))
+                .find_map(|w| w.version_label.clone())
+                .or_else(|| {
+                    inventory
+                        .pods
+                        .iter()
+                        .filter(|p| of_app(&p.namespace, p.app.as_ref()))
+                        .filter(|p| p.version.as_deref() == Some(&name))
+                        .find_map(|p| p.version_label.clone())
+                })
+                .unwrap_or_else(|| SUBSET_LABEL.to_owned());
             ServiceVersion {
-                version: Version::new(&name, SUBSET_LABEL),
+                version: Version::new(&name, &label),
                 pods,
             }
         })

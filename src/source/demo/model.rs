@@ -413,6 +413,7 @@ impl MeshModel {
                 kind: WorkloadKind::Deployment,
                 app: w.app.clone(),
                 version: w.version.clone(),
+                version_label: w.version.as_ref().map(|_| DEMO_VERSION_LABEL.into()),
                 sidecar_injected: w.sidecar,
                 gateway: w.gateway,
                 pods_ready: w.pods_ready,
@@ -435,6 +436,9 @@ impl MeshModel {
     }
 }
 
+/// The label the demo's pods carry their version in, as Bookinfo's do.
+const DEMO_VERSION_LABEL: &str = "version";
+
 /// The proxy version the demo's sidecars claim to run.
 const DEMO_PROXY_VERSION: &str = "1.22.0";
 
@@ -449,6 +453,7 @@ fn demo_pods(w: &WorkloadSpec) -> impl Iterator<Item = PodInfo> + '_ {
             workload: Some(w.name.clone()),
             app: w.app.clone(),
             version: w.version.clone(),
+            version_label: w.version.as_ref().map(|_| DEMO_VERSION_LABEL.into()),
             sidecar_injected: w.sidecar,
             proxy_version: w.sidecar.then(|| DEMO_PROXY_VERSION.to_string()),
             phase: if ready {

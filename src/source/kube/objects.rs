@@ -10,6 +10,7 @@ use kube::ResourceExt;
 use crate::mesh::inventory::{
     GatewayRole, NamespaceInfo, PodInfo, PodPhase, ServiceInfo, WorkloadInfo, WorkloadKind,
 };
+use crate::mesh::rules::model::Version;
 use crate::mesh::sanitize::sanitize;
 
 /// The name Istio's injector gives the sidecar container.
@@ -25,11 +26,6 @@ const APP_LABELS: [&str; 3] = [
     "app.kubernetes.io/name",
     "service.istio.io/canonical-name",
 ];
-const VERSION_LABELS: [&str; 3] = [
-    "version",
-    "app.kubernetes.io/version",
-    "service.istio.io/canonical-revision",
-];
 
 type Labels = BTreeMap<String, String>;
 
@@ -38,6 +34,14 @@ fn first_label(labels: &Labels, keys: &[&str]) -> Option<String> {
         .filter_map(|key| labels.get(*key))
         .find(|value| !value.is_empty())
         .map(|value| sanitize(value))
+}
+
+/// The version in Kiali's order of labels (as Istio's telemetry reads a canonical
+/// revision), sanitized, with the label it came from.
+fn version_of(labels: &Labels) -> Option<Version> {
+    let found = Version::from_labels(labels)?;
+    let label = found.labels.into_keys().next()?;
+    Some(Version::new(&sanitize(&found.name), &label))
 }
 
 pub fn namespace_info(namespace: &Namespace, cluster: &str) -> NamespaceInfo {
@@ -116,13 +120,15 @@ fn workload_info(
     (ready, desired): (i32, i32),
 ) -> WorkloadInfo {
     let count = |n: i32| u32::try_from(n).unwrap_or(0);
+    let version = version_of(&template.labels);
     WorkloadInfo {
         cluster: cluster.to_owned(),
         namespace: sanitize(&meta.namespace().unwrap_or_default()),
         name: sanitize(&meta.name_any()),
         kind,
         app: first_label(&template.labels, &APP_LABELS),
-        version: first_label(&template.labels, &VERSION_LABELS),
+        version: version.as_ref().map(|v| v.name.clone()),
+        version_label: version.and_then(|v| v.labels.into_keys().next()),
         sidecar_injected: template.sidecar(),
         gateway: template.gateway(),
         pods_ready: count(ready),
@@ -247,13 +253,15 @@ pub fn pod_info(pod: &Pod, cluster: &str) -> PodInfo {
         })
         .map(|c| u32::try_from(c.restart_count).unwrap_or(0))
         .fold(0u32, u32::saturating_add);
+    let version = version_of(pod.labels());
     PodInfo {
         cluster: cluster.to_owned(),
         namespace: sanitize(&pod.namespace().unwrap_or_default()),
         name: sanitize(&pod.name_any()),
         workload: owning_workload(pod),
         app: first_label(pod.labels(), &APP_LABELS),
-        version: first_label(pod.labels(), &VERSION_LABELS),
+        version: version.as_ref().map(|v| v.name.clone()),
+        version_label: version.and_then(|v| v.labels.into_keys().next()),
         sidecar_injected,
         proxy_version: proxy
             .and_then(|c| c.image.as_deref())

@@ -130,3 +130,34 @@ fn stored_objects_lose_their_managed_fields_and_last_applied_copy() {
     assert!(!annotations.contains_key("kubectl.kubernetes.io/last-applied-configuration"));
     assert!(annotations.contains_key("sidecar.istio.io/status"));
 }
+
+#[test]
+fn a_pods_version_comes_from_the_first_of_kialis_labels_and_names_that_label() {
+    // (case, labels, (version, label))
+    type Case<'a> = (&'a str, serde_json::Value, Option<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
+        (
+            "version alone",
+            json!({"version": "v2"}),
+            Some(("v2", "version")),
+        ),
+        (
+            "app.kubernetes.io/version alone",
+            json!({"app.kubernetes.io/version": "1.4"}),
+            Some(("1.4", "app.kubernetes.io/version")),
+        ),
+        (
+            "the canonical revision first",
+            json!({"version": "v2", "service.istio.io/canonical-revision": "rev-7"}),
+            Some(("rev-7", "service.istio.io/canonical-revision")),
+        ),
+        ("none", json!({"app": "reviews"}), None),
+    ];
+    for (name, labels, want) in cases {
+        let mut pod = reviews_pod();
+        pod.metadata.labels = serde_json::from_value(labels).unwrap();
+        let info = pod_info(&pod, "Kubernetes");
+        let got = info.version.as_deref().zip(info.version_label.as_deref());
+        assert_eq!(got, want, "{name}");
+    }
+}
