@@ -202,10 +202,7 @@ mod tests {
         let mut tally = OperationTally::default();
         tally.add_requests(None, ResponseClass::Success, 3.0);
         tally.add_requests(Some(""), ResponseClass::Success, 1.0);
-        assert_eq!(
-            tally.finish(),
-            OperationsOutcome::NotReported { rps: 4.0 }
-        );
+        assert_eq!(tally.finish(), OperationsOutcome::NotReported { rps: 4.0 });
         assert_eq!(
             OperationTally::default().finish(),
             OperationsOutcome::NoTraffic

@@ -168,7 +168,9 @@ pub enum RuleChange {
     Reset,
     /// Make the namespace's proxies label request metrics with the operation (a
     /// Telemetry resource); namespace-wide, so the target's service is not used.
-    ReportOperations { label: String },
+    ReportOperations {
+        label: String,
+    },
 }
 
 #[cfg(test)]

@@ -106,7 +106,11 @@ pub async fn fetch_operations(
 
 /// The table from the two answers. A series without the label, or with it empty, is
 /// traffic the mesh did not label.
-pub fn outcome(label: &str, requests: &[VectorSample], latency: &[VectorSample]) -> OperationsOutcome {
+pub fn outcome(
+    label: &str,
+    requests: &[VectorSample],
+    latency: &[VectorSample],
+) -> OperationsOutcome {
     let mut tally = OperationTally::default();
     for sample in requests {
         let get = |name: &str| sample.labels.get(name).map(String::as_str);
@@ -167,7 +171,10 @@ mod tests {
         let selector = "reporter=\"destination\",destination_workload_namespace=\"bookinfo\",\
                         destination_workload=\"productpage-v1\",destination_cluster=\"Kubernetes\"";
         assert!(requests.contains(selector), "{requests}");
-        assert!(requests.starts_with("sum by (my_op,response_code,"), "{requests}");
+        assert!(
+            requests.starts_with("sum by (my_op,response_code,"),
+            "{requests}"
+        );
         assert!(requests.contains("[300s]"), "{requests}");
         assert!(latency.starts_with("histogram_quantile(0.95, sum by (my_op,le)"));
         assert!(latency.contains(selector), "{latency}");
