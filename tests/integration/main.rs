@@ -13,6 +13,7 @@ mod forms;
 mod kiali_conformance;
 mod kube_multicluster;
 mod kube_source;
+mod kube_telemetry;
 mod kube_tui;
 mod kube_wire;
 mod kube_wire_writes;
