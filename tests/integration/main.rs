@@ -10,6 +10,7 @@ mod cli;
 mod demo_rules;
 mod exporter;
 mod forms;
+mod interfaces;
 mod kiali_conformance;
 mod kube_multicluster;
 mod kube_source;
