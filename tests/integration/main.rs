@@ -22,6 +22,7 @@ mod kube_write;
 mod live;
 mod live_multicluster;
 mod navigation;
+mod prometheus_operations;
 mod prometheus_source;
 mod screens;
 mod tmux_demo;
