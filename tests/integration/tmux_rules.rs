@@ -61,8 +61,9 @@ fn a_gray_release_applied_in_the_form_shows_on_the_graph_and_undo_brings_the_old
     });
     tmux.keys(&["BSpace", "BSpace", "BSpace", "8", "0", "Tab", "Tab"]);
     tmux.keys(&["BSpace", "BSpace", "BSpace", "2", "0"]);
+    // The untouched form (v1 at 100) is complete and ready too: wait for the typed weights.
     let form = tmux.wait_for("v1=80 and v3=20, ready", PATIENCE, |s| {
-        s.contains("total 100 %") && s.contains("Ready")
+        s.contains(" 80 %") && s.contains("total 100 %") && s.contains("Ready")
     });
     assert!(form.contains(" 80 %") && form.contains("20"), "{form}");
 
