@@ -75,6 +75,8 @@ actions! {
     MoveRuleDown => "move_rule_down", "Move the canary rule down (tried later)";
     Submit => "submit", "Preview the change; in the diff, apply it";
     ForceApply => "force_apply", "Take over fields other managers own (409)";
+    ShowInterfaces => "show_interfaces", "Show the selected workload's operations";
+    EnableOperations => "enable_operations", "Enable the operation label in this namespace";
 }
 
 impl std::fmt::Display for Action {

@@ -1,5 +1,6 @@
 //! What `update` asks the runtime to do; the runtime carries it out.
 
+use crate::source::operations::OperationsQuery;
 use crate::source::write::WriteCommand;
 use crate::source::SourceCommand;
 
@@ -10,4 +11,7 @@ pub enum Effect {
     /// A rule write for the writer (preview, apply, undo, access check); boxed, since a
     /// preview carries whole objects.
     Write(Box<WriteCommand>),
+    /// Read a workload's operations; the answer comes back as `Msg::Operations`. A newer
+    /// query replaces one still under way.
+    QueryOperations(OperationsQuery),
 }

@@ -5,6 +5,7 @@ pub mod edge_table;
 pub mod effect;
 pub mod format;
 pub mod forms;
+pub mod interfaces;
 pub mod state;
 pub mod topology;
 pub mod update;

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::edge_table::EdgeTableState;
 use super::forms::RuleEditing;
+use super::interfaces::InterfacesState;
 use super::topology::{TopologyView, VisibleFilter};
 use crate::layout::{Rect, Viewport};
 use crate::mesh::{GraphOptions, MeshGraph, NodeKey};
@@ -73,6 +74,10 @@ pub struct State {
     pub help_lines: u16,
     /// Rule forms, their drafts, writes under way and the undo stack.
     pub rules: RuleEditing,
+    /// The interfaces (operations) view of a workload, while it is open.
+    pub interfaces: Option<InterfacesState>,
+    /// The metric label operations are read from (`--operation-label`).
+    pub operation_label: String,
 }
 
 impl State {
@@ -108,6 +113,8 @@ impl State {
             inaccessible_namespaces: Vec::new(),
             help_lines: 0,
             rules: RuleEditing::default(),
+            interfaces: None,
+            operation_label: crate::mesh::operations::DEFAULT_OPERATION_LABEL.into(),
         }
     }
 

@@ -7,11 +7,13 @@ use super::edge_table::{self, EdgeTableState};
 use super::effect::Effect;
 use super::format;
 use super::forms::{self, TextKey};
+use super::interfaces::{self as operations_view, InterfacesState};
 use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
 use super::topology::TopologyView;
 use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
+use crate::source::operations::{OperationsError, OperationsReport};
 use crate::source::write::WriteEvent;
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
 
@@ -37,6 +39,8 @@ pub enum Msg {
     Source(SourceEvent),
     /// The rule writer's answer to an [`Effect::Write`].
     Write(WriteEvent),
+    /// The answer to an [`Effect::QueryOperations`].
+    Operations(Result<OperationsReport, OperationsError>),
     /// The clock moved; `now_unix_s` is the new time.
     Tick {
         now_unix_s: f64,
@@ -78,12 +82,35 @@ const PAN_STEP_ROWS: i32 = 4;
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
     match msg {
         Msg::Action(action) => on_action(state, action),
-        Msg::Find(key) => on_find_key(state, key),
+        Msg::Find(key) => match state.interfaces.as_mut().filter(|v| v.filtering) {
+            Some(view) => view.on_filter_key(key),
+            None => on_find_key(state, key),
+        },
         Msg::Text(key) => forms::on_form_text(state, key),
-        Msg::Write(event) => forms::on_write_event(state, event),
+        Msg::Write(event) => {
+            let answered = match state.interfaces.as_mut() {
+                Some(view) => view.on_write_event(&mut state.rules, &event),
+                None => None,
+            };
+            answered.unwrap_or_else(|| forms::on_write_event(state, event))
+        }
+        Msg::Operations(report) => match state.interfaces.as_mut() {
+            Some(view) => view.on_report(report),
+            None => Outcome::default(),
+        },
         Msg::Source(SourceEvent::Snapshot(snapshot)) => {
             apply_snapshot(state, snapshot);
-            Outcome::redraw()
+            // An open interfaces view follows every refresh.
+            let effects = state
+                .interfaces
+                .as_ref()
+                .map(|view| view.query(state.window, state.data_taken_at))
+                .into_iter()
+                .collect();
+            Outcome {
+                effects,
+                redraw: true,
+            }
         }
         Msg::Source(SourceEvent::Status(health)) => {
             let changed = state.source_health != health;
@@ -103,6 +130,11 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
                 (
                     state.data_age_s().map(format::age),
                     state.inventory_age_s().map(format::age),
+                    state
+                        .interfaces
+                        .as_ref()
+                        .and_then(|v| v.data_age_s(state.now_unix_s))
+                        .map(format::age),
                 )
             };
             let before = ages(state);
@@ -260,7 +292,28 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
     if let Some(outcome) = forms::on_form_action(state, action) {
         return outcome;
     }
+    if let Some(view) = state.interfaces.as_mut() {
+        if let Some(outcome) = view.on_action(&mut state.rules, action) {
+            return outcome;
+        }
+        match action {
+            Action::Back => {
+                state.interfaces = None;
+                return Outcome::redraw();
+            }
+            // Over the view only these reach the rest of the app.
+            Action::Quit
+            | Action::ShowHelp
+            | Action::Refresh
+            | Action::TogglePause
+            | Action::UndoRule
+            | Action::CommandLine => {}
+            _ => return Outcome::default(),
+        }
+    }
     match action {
+        Action::ShowInterfaces => open_interfaces(state),
+        Action::EnableOperations => Outcome::default(),
         Action::Quit => Outcome::effect(Effect::Quit),
         Action::EditRules => forms::open_menu(state),
         Action::CommandLine => {
@@ -414,6 +467,31 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             }
             Outcome::redraw()
         }
+    }
+}
+
+/// Opens the interfaces view on the selected node's workload; nothing when the node
+/// stands for no single workload (a service, an app of several versions).
+fn open_interfaces(state: &mut State) -> Outcome {
+    let workload = state
+        .selected_index()
+        .and_then(|i| state.view.nodes.get(i))
+        .and_then(|n| state.graph.node(*n))
+        .and_then(operations_view::workload_of);
+    let Some(workload) = workload else {
+        state.notice = Some("select a workload to see its operations".into());
+        return Outcome::redraw();
+    };
+    let (view, query) = InterfacesState::open(
+        workload,
+        &state.operation_label,
+        state.window,
+        state.data_taken_at,
+    );
+    state.interfaces = Some(view);
+    Outcome {
+        effects: vec![query],
+        redraw: true,
     }
 }
 

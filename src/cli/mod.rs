@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use rule::{RuleArgs, RuleCommon, RuleForm, RuleOutput};
 pub use values::ContextArg;
-use values::{parse_context, parse_duration, parse_header, parse_instant};
+use values::{parse_context, parse_duration, parse_header, parse_instant, parse_label_name};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -117,6 +117,9 @@ pub struct LiveArgs {
     /// Write nothing to the cluster: rule forms still check what is typed, but never apply
     #[arg(long, global = true)]
     pub readonly: bool,
+    /// Metric label the interfaces view reads operations from
+    #[arg(long, global = true, default_value = "request_operation", value_parser = parse_label_name, value_name = "LABEL")]
+    pub operation_label: String,
 }
 
 /// Istio's default cluster id, which the `*_cluster` metric labels carry unless the mesh

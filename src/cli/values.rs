@@ -117,6 +117,23 @@ pub fn parse_context(text: &str) -> Result<ContextArg, String> {
 }
 
 /// `Name: value`, as `curl -H` takes headers.
+/// A Prometheus label name: letters, digits and `_`, not first a digit, not `__` first.
+pub fn parse_label_name(text: &str) -> Result<String, String> {
+    let mut chars = text.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !text.starts_with("__");
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a Prometheus label name (letters, digits and '_', not first a digit)"
+        ))
+    }
+}
+
 pub fn parse_header(text: &str) -> Result<(String, String), String> {
     let (name, value) = text
         .split_once(':')

@@ -8,6 +8,7 @@ pub mod health;
 pub mod inventory;
 pub mod label_value;
 pub mod labels;
+pub mod operations;
 pub mod rules;
 pub mod sanitize;
 pub mod traffic;

@@ -27,7 +27,8 @@ pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<M
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Msg::Action(Action::Quit));
     }
-    if state.find.is_some() {
+    let filtering = state.interfaces.as_ref().is_some_and(|v| v.filtering);
+    if state.find.is_some() || filtering {
         return match key.code {
             KeyCode::Char(c) if !ctrl => Some(Msg::Find(FindKey::Char(c))),
             KeyCode::Backspace => Some(Msg::Find(FindKey::Backspace)),

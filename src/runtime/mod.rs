@@ -3,6 +3,7 @@
 mod analyze;
 mod input;
 mod live;
+mod operations;
 mod rule;
 mod terminal;
 mod writer;
@@ -23,12 +24,15 @@ use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::export::{self, ExportMeta};
 use crate::mesh::{GraphOptions, GraphType, Inventory, MeshGraph};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
+use crate::source::operations::OperationsReader;
 use crate::source::prometheus::fetch_snapshot;
+use crate::source::prometheus::PrometheusOperations;
 use crate::source::write::RuleWriter;
 use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
 use crate::ui::{self, Chrome};
 
 pub use input::translate_key;
+use operations::OperationsLink;
 pub use terminal::TerminalGuard;
 pub use writer::write_access;
 use writer::{WriterLink, WriterNews};
@@ -69,8 +73,14 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
+                operation_label: cli.live.operation_label.clone(),
             };
-            event_loop(Box::new(live.source()?), live.writer(), config, session).await
+            let operations = Box::new(PrometheusOperations::new(live.client.clone()));
+            let links = Links {
+                writer: live.writer(),
+                operations: Some(operations),
+            };
+            event_loop(Box::new(live.source()?), links, config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
@@ -85,9 +95,13 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 idle_nodes: cli.live.idle_nodes,
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
+                operation_label: cli.live.operation_label.clone(),
             };
-            let writer = source.writer(cli.live.readonly);
-            event_loop(Box::new(source), Some(writer), config, session).await
+            let links = Links {
+                writer: Some(source.writer(cli.live.readonly)),
+                operations: Some(source.operations_reader()),
+            };
+            event_loop(Box::new(source), links, config, session).await
         }
     }
 }
@@ -250,19 +264,31 @@ struct Session {
     exit_after_first_frame: bool,
     /// `--readonly`: no write reaches the writer, and the forms say why.
     readonly: bool,
+    /// `--operation-label`: what the interfaces view reads operations from.
+    operation_label: String,
+}
+
+/// What a session talks to besides its source.
+struct Links {
+    writer: Option<Box<dyn RuleWriter>>,
+    operations: Option<Box<dyn OperationsReader>>,
 }
 
 async fn event_loop(
     source: Box<dyn MeshSource>,
-    writer: Option<Box<dyn RuleWriter>>,
+    links: Links,
     config: LoadedConfig,
     session: Session,
 ) -> Result<()> {
+    let writer = links.writer;
     let clock = session.clock;
     let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
     state.graph_options.graph_type = session.graph_type;
     state.graph_options.idle_nodes = session.idle_nodes;
     state.graph_options.namespaces = session.namespaces.clone();
+    if !session.operation_label.is_empty() {
+        state.operation_label = session.operation_label.clone();
+    }
     // Read-only sessions never start the writer, so no write can happen by mistake.
     let writer = if session.readonly { None } else { writer };
     state.rules.writes = write_access(session.readonly, writer.is_some());
@@ -278,6 +304,7 @@ async fn event_loop(
     let mut source_running = true;
 
     let mut writer = WriterLink::start(writer);
+    let mut operations = OperationsLink::start(links.operations);
 
     let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
     let mut from_input = input::spawn_reader();
@@ -310,6 +337,7 @@ async fn event_loop(
                     "the rule writer stopped: rules can't be written".into(),
                 )))],
             },
+            answer = operations.next() => vec![Msg::Operations(answer)],
             ended = &mut source_task, if source_running => {
                 source_running = false;
                 match ended {
@@ -334,6 +362,7 @@ async fn event_loop(
                 match effect {
                     Effect::Quit => quit = true,
                     Effect::Source(command) => send_command(&to_source, command),
+                    Effect::QueryOperations(query) => operations.ask(query),
                     Effect::Write(command) => {
                         // A command the writer can't take is answered as its refusal would be.
                         if let Some(refusal) = writer.send(*command) {
@@ -356,6 +385,7 @@ async fn event_loop(
     };
     source_task.abort();
     writer.stop();
+    operations.stop();
     terminal.restore();
     if let Some(elapsed) = first_frame_after {
         eprintln!(

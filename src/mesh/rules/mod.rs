@@ -10,6 +10,7 @@ pub mod model;
 pub mod object;
 pub mod render;
 pub mod schema;
+pub mod telemetry;
 pub mod validate;
 pub mod yaml;
 

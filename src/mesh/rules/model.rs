@@ -166,6 +166,11 @@ pub enum RuleChange {
     Timeouts(Timeouts),
     /// Remove the routing meshtui manages for the service.
     Reset,
+    /// Make the namespace's proxies label request metrics with the operation (a
+    /// Telemetry resource); namespace-wide, so the target's service is not used.
+    ReportOperations {
+        label: String,
+    },
 }
 
 #[cfg(test)]

@@ -45,6 +45,13 @@ pub fn render(
     change: &RuleChange,
     existing: Existing<'_>,
 ) -> Vec<ObjectChange> {
+    if let RuleChange::ReportOperations { label } = change {
+        // Applied whole each time: server-side apply leaves it as it is when it already is.
+        return vec![ObjectChange::Apply(super::telemetry::operation_telemetry(
+            &target.namespace,
+            label,
+        ))];
+    }
     let current_vs = find_virtual_service(target, existing.virtual_services);
     let current_dr = find_destination_rule(target, existing.destination_rules);
     let mut vs = current_vs
@@ -62,6 +69,7 @@ pub fn render(
         RuleChange::Timeouts(timeouts) => set_timeouts(&mut routes, timeouts, &host),
         RuleChange::Breaker(breaker) => set_breaker(&mut dr, breaker),
         RuleChange::Reset => routes.retain(|route| !is_ours(route)),
+        RuleChange::ReportOperations { .. } => {}
     }
     put_routes(&mut vs, routes, target);
     if !matches!(change, RuleChange::Reset) {

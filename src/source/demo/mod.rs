@@ -22,10 +22,13 @@ mod series;
 mod simulate;
 mod store;
 mod synthetic;
+mod telemetry;
 mod topology;
 mod window;
 mod writer;
 
+#[cfg(test)]
+mod operations_tests;
 #[cfg(test)]
 mod rule_tests;
 #[cfg(test)]
@@ -34,11 +37,15 @@ mod tests;
 mod writer_tests;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hyper::body::Bytes;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use super::operations::{
+    OperationsError, OperationsFuture, OperationsQuery, OperationsReader, OperationsReport,
+};
 use super::write::RuleWriter;
 use super::{
     MeshSnapshot, MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth,
@@ -110,16 +117,58 @@ pub struct DemoSource {
     metrics: Option<MetricsListener>,
     /// The routing rules the mesh follows, shared with the writers it gives.
     rules: RuleStore,
+    /// Questions about operations, answered by the running mesh between steps.
+    asks: mpsc::Sender<OperationsAsk>,
+    /// Taken by the running mesh.
+    asked: Arc<Mutex<Option<mpsc::Receiver<OperationsAsk>>>>,
+}
+
+/// A question about a workload's operations, and where its answer goes.
+type OperationsAsk = (OperationsQuery, oneshot::Sender<OperationsReport>);
+
+/// Questions a user can have open at once; more wait.
+const ASKS: usize = 4;
+
+/// The demo's [`OperationsReader`]: asks the running mesh, which answers from its window.
+#[derive(Debug, Clone)]
+pub struct DemoOperations {
+    asks: mpsc::Sender<OperationsAsk>,
+}
+
+impl OperationsReader for DemoOperations {
+    fn read(&self, query: OperationsQuery) -> OperationsFuture {
+        let asks = self.asks.clone();
+        Box::pin(async move {
+            let stopped = || OperationsError::Source("the demo mesh is not running".into());
+            let (reply, answer) = oneshot::channel();
+            asks.send((query, reply)).await.map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())
+        })
+    }
+}
+
+impl DemoMesh {
+    /// The answer to `query` now (the demo ignores `at_unix_s`: it has no history).
+    pub fn operations_report(&self, query: OperationsQuery) -> OperationsReport {
+        OperationsReport {
+            outcome: self.inbound_operations(&query.workload, &query.label),
+            query,
+            taken_at_unix_s: self.now_unix_s(),
+        }
+    }
 }
 
 impl DemoSource {
     /// A source that binds `options.serve_metrics`, if any, when it starts running; a failure
     /// then becomes a status event. [`DemoSource::bind`] reports it at once instead.
     pub fn new(options: DemoOptions) -> Self {
+        let (asks, asked) = mpsc::channel(ASKS);
         DemoSource {
             rules: RuleStore::new(options.seed, options.start_unix_s),
             options,
             metrics: None,
+            asks,
+            asked: Arc::new(Mutex::new(Some(asked))),
         }
     }
 
@@ -131,9 +180,15 @@ impl DemoSource {
             .map(MetricsListener::bind)
             .transpose()?;
         Ok(DemoSource {
-            rules: RuleStore::new(options.seed, options.start_unix_s),
-            options,
             metrics,
+            ..DemoSource::new(options)
+        })
+    }
+
+    /// The reader of the operations of this source's mesh while it runs.
+    pub fn operations_reader(&self) -> Box<dyn OperationsReader> {
+        Box::new(DemoOperations {
+            asks: self.asks.clone(),
         })
     }
 
@@ -165,12 +220,20 @@ impl MeshSource for DemoSource {
         events: mpsc::Sender<SourceEvent>,
         commands: mpsc::Receiver<SourceCommand>,
     ) -> SourceTask {
+        let asked = self
+            .asked
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
         Box::pin(run_demo(
             self.options,
             self.metrics,
             self.rules,
-            events,
-            commands,
+            Channels {
+                events,
+                commands,
+                asked,
+            },
         ))
     }
 }
@@ -209,13 +272,32 @@ fn publish(publisher: Option<&watch::Sender<Exposition>>, exposition: Option<Byt
     }
 }
 
+/// What the running mesh talks over.
+struct Channels {
+    events: mpsc::Sender<SourceEvent>,
+    commands: mpsc::Receiver<SourceCommand>,
+    asked: Option<mpsc::Receiver<OperationsAsk>>,
+}
+
+/// The next question about operations; never, without a channel.
+async fn next_ask(asked: &mut Option<mpsc::Receiver<OperationsAsk>>) -> Option<OperationsAsk> {
+    match asked {
+        Some(asked) => asked.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn run_demo(
     options: DemoOptions,
     bound: Option<MetricsListener>,
     rules: RuleStore,
-    events: mpsc::Sender<SourceEvent>,
-    mut commands: mpsc::Receiver<SourceCommand>,
+    channels: Channels,
 ) {
+    let Channels {
+        events,
+        mut commands,
+        mut asked,
+    } = channels;
     let tick = options.tick.max(Duration::from_millis(1));
     let stamp = Stamp {
         wall_clock: options.stamp_with_wall_clock,
@@ -298,6 +380,17 @@ async fn run_demo(
                 // Nobody will send commands any more; keep serving snapshots.
                 None => commands_open = false,
             },
+            ask = next_ask(&mut asked) => match ask {
+                // One workload's routes: quick enough to answer between steps.
+                Some((query, reply)) => {
+                    let mut report = mesh.operations_report(query);
+                    if stamp.wall_clock {
+                        report.taken_at_unix_s = wall_clock_now().unwrap_or(report.taken_at_unix_s);
+                    }
+                    let _ = reply.send(report);
+                }
+                None => asked = None,
+            },
             () = events.closed() => return,
         }
     }
@@ -316,12 +409,19 @@ async fn send(
     stamp: Stamp,
 ) -> bool {
     if stamp.wall_clock {
-        if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            snapshot.taken_at_unix_s = now.as_secs_f64();
+        if let Some(now) = wall_clock_now() {
+            snapshot.taken_at_unix_s = now;
         }
     }
     events
         .send(SourceEvent::Snapshot(Box::new(snapshot)))
         .await
         .is_ok()
+}
+
+fn wall_clock_now() -> Option<f64> {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .map(|now| now.as_secs_f64())
 }

@@ -14,6 +14,7 @@ use super::routing::ServiceRules;
 use super::series::{series_for, Series, SeriesKey};
 use super::simulate::{DemoMesh, RouteSeries};
 use super::store::RuleStore;
+use super::telemetry::OperationReporting;
 
 /// The rules as last read from the store, and what they did to the hosts.
 #[derive(Debug, Clone)]
@@ -27,6 +28,10 @@ pub(super) struct Rules {
     pub classes: Vec<RequestClass>,
     /// Plans must be rebuilt before the next step.
     pub stale: bool,
+    /// Which proxies label requests with the operation (the stored Telemetry resources).
+    pub operations: OperationReporting,
+    /// Every proxy of the mesh does: samples need no change.
+    pub operations_everywhere: bool,
 }
 
 /// Adds the series of `key` on `route` to the mesh's, and remembers them under the key
@@ -65,10 +70,14 @@ impl DemoMesh {
                     revision,
                     store.list("VirtualService"),
                     store.list("DestinationRule"),
+                    OperationReporting::read(&store),
                 )
             })
         };
-        if let Some((revision, virtual_services, destination_rules)) = read {
+        if let Some((revision, virtual_services, destination_rules, operations)) = read {
+            self.rules.operations_everywhere =
+                operations.everywhere(self.model.namespaces.iter().map(|(n, _)| n.as_str()));
+            self.rules.operations = operations;
             self.rules.services = self
                 .model
                 .services

@@ -413,7 +413,13 @@ fn the_same_seed_and_the_same_writes_give_identical_snapshots() {
 
 #[test]
 fn window_rates_agree_with_the_counters_across_a_rule_change() {
-    let mut mesh = mesh_with_window(60);
+    let options = DemoOptions {
+        seed: 3,
+        window: Duration::from_secs(60),
+        ..DemoOptions::default()
+    };
+    let store = super::telemetry::labelled_everywhere(options.seed, options.start_unix_s);
+    let mut mesh = DemoMesh::with_store(options, store);
     steps(&mut mesh, 30);
     let before: std::collections::HashMap<_, _> = mesh
         .counters()

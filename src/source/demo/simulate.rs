@@ -15,8 +15,9 @@ use fastrand::Rng;
 use serde_json::Value;
 
 use crate::mesh::inventory::{IstioConfigInfo, IstioKind};
+use crate::mesh::operations::{inbound_operations, OperationsOutcome, WorkloadRef};
 use crate::mesh::rules::render::default_route;
-use crate::mesh::{Inventory, Protocol, SampleLabels};
+use crate::mesh::{Inventory, Protocol, SampleLabels, TrafficSample};
 use crate::source::MeshSnapshot;
 
 use super::lane_plan::{LanePlan, StepConditions};
@@ -163,7 +164,12 @@ impl DemoMesh {
         }
         let route_order = dependency_order(&model);
         let inventory = model.inventory();
-        store.lock().set_inventory(inventory.clone());
+        {
+            let mut store = store.lock();
+            store.set_inventory(inventory.clone());
+            let namespaces: Vec<String> = model.namespaces.iter().map(|(n, _)| n.clone()).collect();
+            super::telemetry::seed(&mut store, &namespaces);
+        }
         let mut mesh = DemoMesh {
             inventory,
             inbound: vec![0.0; model.workloads.len()],
@@ -177,6 +183,8 @@ impl DemoMesh {
                 ejections: Ejections::new(&model),
                 classes: request_classes(),
                 stale: true,
+                operations: Default::default(),
+                operations_everywhere: true,
             },
             model,
             tick_s: tick.as_secs_f64(),
@@ -249,12 +257,14 @@ impl DemoMesh {
 
     /// Rates over the window for every series that has seen traffic, with the inventory.
     pub fn snapshot(&self) -> MeshSnapshot {
+        let mut samples = window::samples(self, |_| true);
+        self.without_unreported_operations(&mut samples);
         let mut inventory = self.inventory.clone();
         inventory.istio_config.extend(self.virtual_services());
         MeshSnapshot {
             taken_at_unix_s: self.now_unix_s(),
             window: self.window,
-            samples: window::samples(self),
+            samples,
             inventory,
             inventory_stale_since_unix_s: None,
         }
@@ -290,6 +300,47 @@ impl DemoMesh {
                 default_route: default_route(vs),
             })
             .collect()
+    }
+
+    /// Takes the operation off what proxies that do not label it reported.
+    fn without_unreported_operations(&self, samples: &mut [TrafficSample]) {
+        if self.rules.operations_everywhere {
+            return;
+        }
+        for sample in samples {
+            if !self.rules.operations.labels(&sample.labels) {
+                sample.labels.operation = None;
+            }
+        }
+    }
+
+    /// Whether the proxy that reports `labels` writes their operation.
+    pub(super) fn labels_operation(&self, labels: &SampleLabels) -> bool {
+        self.rules.operations_everywhere || self.rules.operations.labels(labels)
+    }
+
+    /// The inbound traffic of `workload` by operation read from `label`, over the window,
+    /// as Prometheus would answer it from `/metrics` (only the demo's proxies' label is
+    /// ever written).
+    pub fn inbound_operations(&self, workload: &WorkloadRef, label: &str) -> OperationsOutcome {
+        let Some(index) = self
+            .model
+            .workloads
+            .iter()
+            .position(|w| w.name == workload.name && w.namespace == workload.namespace)
+        else {
+            return OperationsOutcome::NoTraffic;
+        };
+        let mut samples = window::samples(self, |route| {
+            route.backends.iter().any(|b| b.index == index)
+        });
+        self.without_unreported_operations(&mut samples);
+        if label != super::telemetry::DEMO_OPERATION_LABEL {
+            for sample in &mut samples {
+                sample.labels.operation = None;
+            }
+        }
+        inbound_operations(&samples, workload)
     }
 
     pub(super) fn client_has_proxy(&self, route: &Route) -> bool {

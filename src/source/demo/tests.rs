@@ -10,6 +10,12 @@ use crate::mesh::{ErrorSplit, Protocol, Reporter, SampleKind, SampleLabels, Secu
 
 const REVIEWS: &str = "reviews.bookinfo.svc.cluster.local";
 
+/// A mesh whose proxies all label operations, as its series are modelled.
+fn labelled_everywhere(options: DemoOptions) -> DemoMesh {
+    let store = super::telemetry::labelled_everywhere(options.seed, options.start_unix_s);
+    DemoMesh::with_store(options, store)
+}
+
 fn options(seed: u64) -> DemoOptions {
     DemoOptions {
         seed,
@@ -85,7 +91,11 @@ fn simulated_time_starts_at_the_fixed_instant_and_advances_by_one_tick_per_step(
 
 #[test]
 fn every_sample_carries_labels_a_real_proxy_would_write() {
-    let snapshot = stepped(options(3), 10).snapshot();
+    let mut mesh = labelled_everywhere(options(3));
+    for _ in 0..10 {
+        mesh.step();
+    }
+    let snapshot = mesh.snapshot();
     let mut buckets: HashMap<&SampleLabels, Vec<(f64, f64)>> = HashMap::new();
     let mut request_rates: HashMap<&SampleLabels, f64> = HashMap::new();
     for sample in &snapshot.samples {
@@ -354,7 +364,7 @@ fn a_split_of_an_unknown_service_or_version_is_refused() {
 
 #[test]
 fn counters_only_grow_and_agree_with_the_window_rates() {
-    let mut mesh = DemoMesh::new(options(4));
+    let mut mesh = labelled_everywhere(options(4));
     let before: HashMap<SampleLabels, SeriesCounters> =
         mesh.counters().map(|(l, c)| (l.clone(), *c)).collect();
     for _ in 0..30 {

@@ -30,13 +30,18 @@ fn samples_per_series(protocol: Protocol) -> usize {
     }
 }
 
-/// Every sample of the mesh, route by route, each route's series in the order made.
-pub fn samples(mesh: &DemoMesh) -> Vec<TrafficSample> {
+/// The samples of the routes `keep` keeps (every sample of the mesh when it keeps all),
+/// route by route, each route's series in the order made.
+pub fn samples(mesh: &DemoMesh, keep: impl Fn(&Route) -> bool) -> Vec<TrafficSample> {
     // Sized up front: at ten thousand workloads the samples take hundreds of megabytes,
     // and growing the vector would copy them several times.
     let capacity = mesh
-        .series
+        .model
+        .routes
         .iter()
+        .zip(&mesh.route_series)
+        .filter(|(route, _)| keep(route))
+        .flat_map(|(_, own)| own.indices.iter().filter_map(|&i| mesh.series.get(i)))
         .filter(|s| has_traffic(&s.counters))
         .map(|s| samples_per_series(s.labels.protocol))
         .sum();
@@ -45,7 +50,7 @@ pub fn samples(mesh: &DemoMesh) -> Vec<TrafficSample> {
     let mut rates: Vec<WindowRates> = Vec::new();
     let mut shares = Vec::new();
     for (route_index, route) in mesh.model.routes.iter().enumerate() {
-        let Some(own) = mesh.route_series.get(route_index) else {
+        let Some(own) = mesh.route_series.get(route_index).filter(|_| keep(route)) else {
             continue;
         };
         rates.clear();

@@ -4,6 +4,7 @@ pub mod client;
 pub mod decode;
 pub mod error;
 mod json;
+pub mod operations;
 pub mod query;
 pub mod refresh;
 pub mod samples;
@@ -11,5 +12,6 @@ pub mod source;
 
 pub use client::{Auth, Endpoint, PrometheusClient, PrometheusSettings};
 pub use error::PrometheusError;
+pub use operations::PrometheusOperations;
 pub use refresh::{fetch_snapshot, RefreshSettings};
 pub use source::PrometheusSource;

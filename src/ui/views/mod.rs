@@ -3,11 +3,13 @@
 mod bars;
 mod edge_table;
 mod help;
+pub mod interfaces;
 mod topology;
 
 pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};
+pub use interfaces::draw_interfaces;
 pub use topology::topology;
 
 use ratatui::style::Style;

@@ -91,10 +91,12 @@ impl IstioApis {
         match (self, group) {
             (IstioApis::V1, "networking.istio.io") => (&["v1", "v1beta1", "v1alpha3"], "v1"),
             (IstioApis::V1, "security.istio.io") => (&["v1", "v1beta1"], "v1"),
+            (IstioApis::V1, "telemetry.istio.io") => (&["v1", "v1alpha1"], "v1"),
             (IstioApis::Before1_22, "networking.istio.io") => {
                 (&["v1beta1", "v1alpha3"], "v1alpha3")
             }
             (IstioApis::Before1_22, "security.istio.io") => (&["v1beta1"], "v1beta1"),
+            (IstioApis::Before1_22, "telemetry.istio.io") => (&["v1alpha1"], "v1alpha1"),
             _ => (&[], ""),
         }
     }
@@ -141,6 +143,8 @@ pub fn storage_version_hash(resource: &ResourceType, istio: IstioApis) -> &'stat
         ("WorkloadEntry", _) => "ZyZMEVHubgI=",
         ("PeerAuthentication", "v1") => "ozjy5a1eDqo=",
         ("PeerAuthentication", _) => "0IW8zQBF4Qc=",
+        ("Telemetry", "v1") => "buDIWBYM9Jw=",
+        ("Telemetry", _) => "d44J/hig0n8=",
         ("CustomResourceDefinition", _) => "jfWCUB31mvA=",
         _ => "",
     }
@@ -148,6 +152,7 @@ pub fn storage_version_hash(resource: &ResourceType, istio: IstioApis) -> &'stat
 
 const NETWORKING: &[&str] = &["istio-io", "networking-istio-io"];
 const SECURITY: &[&str] = &["istio-io", "security-istio-io"];
+const TELEMETRY: &[&str] = &["istio-io", "telemetry-istio-io"];
 
 const fn builtin(
     group: &'static str,
@@ -187,7 +192,7 @@ const fn istio(
     }
 }
 
-pub static RESOURCES: [ResourceType; 13] = [
+pub static RESOURCES: [ResourceType; 14] = [
     ResourceType {
         group: "",
         plural: "namespaces",
@@ -261,6 +266,14 @@ pub static RESOURCES: [ResourceType; 13] = [
         "peerauthentication",
         "PeerAuthentication",
         &["pa"],
+    ),
+    istio(
+        "telemetry.istio.io",
+        TELEMETRY,
+        "telemetries",
+        "telemetry",
+        "Telemetry",
+        &["telemetry"],
     ),
     ResourceType {
         group: "apiextensions.k8s.io",

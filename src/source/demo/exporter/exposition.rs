@@ -52,14 +52,29 @@ pub fn render_metrics(mesh: &DemoMesh) -> String {
         }
         Reporter::Destination | Reporter::Waypoint => labels.security == SecurityPolicy::MutualTls,
     };
-    render_exposition(mesh.counters(), mutual_tls)
+    // Proxies a Telemetry does not tell to label the operation leave it off; the series of
+    // that hop's operations are then one series.
+    render_labelled(mesh.counters(), mutual_tls, |labels| {
+        mesh.labels_operation(labels)
+    })
 }
 
 /// Renders series with their totals; `mutual_tls` tells whether a series' hop used mTLS, which
 /// decides whether its principals are known.
+#[cfg(test)]
 pub(super) fn render_exposition<'a>(
     series: impl IntoIterator<Item = (&'a SampleLabels, &'a SeriesCounters)>,
     mutual_tls: impl Fn(&SampleLabels) -> bool,
+) -> String {
+    render_labelled(series, mutual_tls, |_| true)
+}
+
+/// As [`render_exposition`]; `labels_operation` tells whether the series' proxy writes
+/// `request_operation`.
+fn render_labelled<'a>(
+    series: impl IntoIterator<Item = (&'a SampleLabels, &'a SeriesCounters)>,
+    mutual_tls: impl Fn(&SampleLabels) -> bool,
+    labels_operation: impl Fn(&SampleLabels) -> bool,
 ) -> String {
     // Two simulated callers a proxy cannot tell apart (both without a sidecar, say) share a
     // label set; a proxy counts them in one series, and a page must not repeat a series.
@@ -67,7 +82,7 @@ pub(super) fn render_exposition<'a>(
     let mut tcp: Vec<(String, SeriesCounters)> = Vec::new();
     let mut seen: HashMap<String, (bool, usize)> = HashMap::new();
     for (labels, counters) in series {
-        let text = label_text(labels, mutual_tls(labels));
+        let text = label_text(labels, mutual_tls(labels), labels_operation(labels));
         let is_tcp = labels.protocol == Protocol::Tcp;
         if let Some(&(was_tcp, index)) = seen.get(&text) {
             let group = if was_tcp { &mut tcp } else { &mut requests };
@@ -188,7 +203,7 @@ fn push_value(out: &mut String, value: f64) {
 }
 
 /// The label set of a series, in the order Istio's stats filter writes it, without braces.
-fn label_text(labels: &SampleLabels, mtls: bool) -> String {
+fn label_text(labels: &SampleLabels, mtls: bool, with_operation: bool) -> String {
     let mut text = LabelText::default();
     text.push("reporter", reporter(labels.reporter));
     text.peer("source", &labels.source, mtls);
@@ -224,7 +239,7 @@ fn label_text(labels: &SampleLabels, mtls: bool) -> String {
             text.push("grpc_response_status", &status.to_string());
         }
     }
-    if let Some(operation) = &labels.operation {
+    if let Some(operation) = labels.operation.as_ref().filter(|_| with_operation) {
         text.push("request_operation", operation);
     }
     text.0

@@ -24,6 +24,31 @@ pub fn istio_kind(kind: &str) -> Option<IstioKind> {
     }
 }
 
+/// The one kind meshtui writes outside Istio's networking group: the Telemetry that makes
+/// proxies label operations.
+pub const TELEMETRY: &str = "Telemetry";
+
+/// Where the API serves Telemetry resources at `version`.
+pub fn telemetry_resource(version: &str) -> ApiResource {
+    ApiResource {
+        group: "telemetry.istio.io".into(),
+        version: version.to_owned(),
+        api_version: format!("telemetry.istio.io/{version}"),
+        kind: TELEMETRY.into(),
+        plural: "telemetries".into(),
+    }
+}
+
+/// The Telemetry version served beside networking's `version`: `v1` from Istio 1.22 on
+/// (when networking also has `v1`), `v1alpha1` before.
+pub fn telemetry_version(networking_version: &str) -> &'static str {
+    if networking_version == "v1" {
+        "v1"
+    } else {
+        "v1alpha1"
+    }
+}
+
 /// Which object a change is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectRef {
@@ -63,6 +88,9 @@ impl ObjectRef {
 
     /// Where the API serves the object at `version`; `None` for kinds meshtui never writes.
     pub fn resource(&self, version: &str) -> Option<ApiResource> {
+        if self.kind == TELEMETRY {
+            return Some(telemetry_resource(version));
+        }
         istio_kind(&self.kind).map(|kind| api_resource(kind, version))
     }
 

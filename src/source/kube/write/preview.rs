@@ -12,7 +12,10 @@ use crate::source::write::{PlannedObject, Preview, RuleRequest, WriteError};
 
 use super::super::istio::{api_resource, ISTIO_VERSIONS};
 use super::failure::{is_field_conflict, write_error, Subject};
-use super::object::{apply_configuration, version_of, without_managed_fields, ObjectRef};
+use super::object::{
+    apply_configuration, telemetry_version, version_of, without_managed_fields, ObjectRef,
+    TELEMETRY,
+};
 use super::rest::{Failure, Rest};
 use super::schemas::Schemas;
 
@@ -37,11 +40,21 @@ pub async fn preview(rest: &Rest, request: RuleRequest) -> Result<Preview, Write
             .map(|object| (*object).clone())
     };
     let schemas = Schemas::read(rest).await;
-    let api_version = format!("networking.istio.io/{version}");
     let mut planned = Vec::new();
     for change in ordered(changes) {
         let reference = ObjectRef::of_change(&change);
-        let before = find(&reference);
+        let mut before = find(&reference);
+        let api_version = if reference.kind == TELEMETRY {
+            // Not among the lists read above: read on its own.
+            let resource = resource_of(&reference, telemetry_version(version))?;
+            before = rest
+                .get(&resource, &reference.namespace, &reference.name)
+                .await
+                .map_err(|failure| write_error(failure, &reference.subject("get", &resource)))?;
+            resource.api_version
+        } else {
+            format!("networking.istio.io/{version}")
+        };
         match change {
             ObjectChange::Apply(desired) => {
                 let resource_version = before

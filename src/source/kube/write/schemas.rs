@@ -8,9 +8,10 @@ use crate::mesh::rules::{CrdSchemas, SchemaError, Verdict};
 
 use super::rest::Rest;
 
-const CRDS: [&str; 2] = [
+const CRDS: [&str; 3] = [
     "virtualservices.networking.istio.io",
     "destinationrules.networking.istio.io",
+    "telemetries.telemetry.istio.io",
 ];
 
 pub enum Schemas {
