@@ -5,6 +5,7 @@
 //! read their VirtualServices and DestinationRules from a [`RuleStore`], which the demo's
 //! [`RuleWriter`] ([`DemoWriter`]) writes: [`DemoSource::writer`] gives one.
 
+mod access_log;
 mod dryrun;
 mod exporter;
 mod fate;
@@ -34,17 +35,20 @@ mod tests;
 mod writer_tests;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::body::Bytes;
 use tokio::sync::{mpsc, watch};
 
+use super::logs::LogFollower;
 use super::write::RuleWriter;
 use super::{
     MeshSnapshot, MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth,
     SourceTask,
 };
 
+pub use access_log::{proxy_log_lines, rfc3339_millis, DemoLogFollower, TrafficFeed};
 pub use exporter::{
     render_metrics, ExporterError, Exposition, MetricsListener, EXPOSITION_CONTENT_TYPE,
 };
@@ -110,6 +114,8 @@ pub struct DemoSource {
     metrics: Option<MetricsListener>,
     /// The routing rules the mesh follows, shared with the writers it gives.
     rules: RuleStore,
+    /// Where snapshots go for the access logs, while one is followed.
+    traffic: TrafficFeed,
 }
 
 impl DemoSource {
@@ -120,6 +126,7 @@ impl DemoSource {
             rules: RuleStore::new(options.seed, options.start_unix_s),
             options,
             metrics: None,
+            traffic: Arc::new(watch::channel(None).0),
         }
     }
 
@@ -134,6 +141,7 @@ impl DemoSource {
             rules: RuleStore::new(options.seed, options.start_unix_s),
             options,
             metrics,
+            traffic: Arc::new(watch::channel(None).0),
         })
     }
 
@@ -142,6 +150,15 @@ impl DemoSource {
     /// source; either may start first.
     pub fn writer(&self, read_only: bool) -> Box<dyn RuleWriter> {
         Box::new(DemoWriter::new(self.rules.clone(), read_only))
+    }
+
+    /// The follower of this mesh's pods' access logs: their lines come from the traffic
+    /// of the snapshots this source sends.
+    pub fn log_follower(&self) -> Box<dyn LogFollower> {
+        Box::new(DemoLogFollower::new(
+            Arc::clone(&self.traffic),
+            self.options.seed,
+        ))
     }
 
     /// Where `/metrics` is served, once bound by [`DemoSource::bind`].
@@ -165,11 +182,18 @@ impl MeshSource for DemoSource {
         events: mpsc::Sender<SourceEvent>,
         commands: mpsc::Receiver<SourceCommand>,
     ) -> SourceTask {
+        let link = Link {
+            events,
+            stamp: Stamp {
+                wall_clock: self.options.stamp_with_wall_clock,
+            },
+            traffic: self.traffic,
+        };
         Box::pin(run_demo(
             self.options,
             self.metrics,
             self.rules,
-            events,
+            link,
             commands,
         ))
     }
@@ -209,17 +233,22 @@ fn publish(publisher: Option<&watch::Sender<Exposition>>, exposition: Option<Byt
     }
 }
 
+/// Where the demo's snapshots go.
+struct Link {
+    events: mpsc::Sender<SourceEvent>,
+    stamp: Stamp,
+    traffic: TrafficFeed,
+}
+
 async fn run_demo(
     options: DemoOptions,
     bound: Option<MetricsListener>,
     rules: RuleStore,
-    events: mpsc::Sender<SourceEvent>,
+    link: Link,
     mut commands: mpsc::Receiver<SourceCommand>,
 ) {
     let tick = options.tick.max(Duration::from_millis(1));
-    let stamp = Stamp {
-        wall_clock: options.stamp_with_wall_clock,
-    };
+    let events = link.events.clone();
     let publisher = match start_exporter(&options, bound) {
         Ok(publisher) => publisher,
         Err(error) => {
@@ -243,7 +272,7 @@ async fn run_demo(
         return;
     };
     publish(publisher.as_ref(), text);
-    if !send(&events, first, stamp).await {
+    if !send(&link, first).await {
         return;
     }
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + tick, tick);
@@ -268,7 +297,7 @@ async fn run_demo(
                 };
                 mesh = next;
                 publish(publisher.as_ref(), text);
-                if !send(&events, snapshot, stamp).await {
+                if !send(&link, snapshot).await {
                     return;
                 }
             }
@@ -285,7 +314,7 @@ async fn run_demo(
                         return;
                     };
                     mesh = same;
-                    if !send(&events, snapshot, stamp).await {
+                    if !send(&link, snapshot).await {
                         return;
                     }
                 }
@@ -309,18 +338,19 @@ struct Stamp {
     wall_clock: bool,
 }
 
-/// Sends a snapshot; `false` once the receiver is gone.
-async fn send(
-    events: &mpsc::Sender<SourceEvent>,
-    mut snapshot: MeshSnapshot,
-    stamp: Stamp,
-) -> bool {
-    if stamp.wall_clock {
+/// Sends a snapshot; `false` once the receiver is gone. While an access log is followed,
+/// its follower gets the snapshot too.
+async fn send(link: &Link, mut snapshot: MeshSnapshot) -> bool {
+    if link.stamp.wall_clock {
         if let Ok(now) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
             snapshot.taken_at_unix_s = now.as_secs_f64();
         }
     }
-    events
+    if link.traffic.receiver_count() > 0 {
+        link.traffic
+            .send_replace(Some(std::sync::Arc::new(snapshot.clone())));
+    }
+    link.events
         .send(SourceEvent::Snapshot(Box::new(snapshot)))
         .await
         .is_ok()
