@@ -75,6 +75,8 @@ actions! {
     MoveRuleDown => "move_rule_down", "Move the canary rule down (tried later)";
     Submit => "submit", "Preview the change; in the diff, apply it";
     ForceApply => "force_apply", "Take over fields other managers own (409)";
+    ToggleFollow => "toggle_follow", "Follow the newest log lines, or pause the scroll";
+    CycleStatusFilter => "cycle_status_filter", "Show the next status class (all/2xx/3xx/4xx/5xx)";
 }
 
 impl std::fmt::Display for Action {

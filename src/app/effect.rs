@@ -1,5 +1,6 @@
 //! What `update` asks the runtime to do; the runtime carries it out.
 
+use crate::source::logs::PodRef;
 use crate::source::write::WriteCommand;
 use crate::source::SourceCommand;
 
@@ -10,4 +11,12 @@ pub enum Effect {
     /// A rule write for the writer (preview, apply, undo, access check); boxed, since a
     /// preview carries whole objects.
     Write(Box<WriteCommand>),
+    /// Follow this container's log (stopping any other follow); its news comes back as
+    /// `Msg::Log` with this id.
+    FollowLog {
+        id: u64,
+        pod: PodRef,
+    },
+    /// Stop following the log.
+    StopLog,
 }

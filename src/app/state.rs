@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::access_log::LogViewer;
 use super::edge_table::EdgeTableState;
 use super::forms::RuleEditing;
 use super::topology::{TopologyView, VisibleFilter};
@@ -73,6 +74,8 @@ pub struct State {
     pub help_lines: u16,
     /// Rule forms, their drafts, writes under way and the undo stack.
     pub rules: RuleEditing,
+    /// The access log of a pod, when one is open.
+    pub logs: LogViewer,
 }
 
 impl State {
@@ -108,6 +111,7 @@ impl State {
             inaccessible_namespaces: Vec::new(),
             help_lines: 0,
             rules: RuleEditing::default(),
+            logs: LogViewer::default(),
         }
     }
 

@@ -36,15 +36,18 @@ pub enum KeyContext {
     Help,
     /// A rule form, its menu, diff and conflict dialogs.
     Form,
+    /// A pod's access log.
+    AccessLog,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 5] = [
+    pub const ALL: [KeyContext; 6] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
         KeyContext::Help,
         KeyContext::Form,
+        KeyContext::AccessLog,
     ];
 
     /// The section name in keymap files.
@@ -55,6 +58,7 @@ impl KeyContext {
             KeyContext::EdgeTable => "edge_table",
             KeyContext::Help => "help",
             KeyContext::Form => "form",
+            KeyContext::AccessLog => "access_log",
         }
     }
 
@@ -81,7 +85,7 @@ pub struct Binding {
 /// instance has passed the duplicate-key check.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    contexts: [Vec<Binding>; 5],
+    contexts: [Vec<Binding>; KeyContext::ALL.len()],
     lookup: HashMap<(KeyContext, KeyPress), Action>,
 }
 
@@ -104,7 +108,7 @@ impl Keymap {
     /// Merges keymap files, lowest first: a later file's entry replaces that action's keys in
     /// that context.
     pub(super) fn from_layers(layers: &[ConfigText]) -> Result<Keymap, ConfigError> {
-        let mut drafts: [Vec<Draft>; 5] = Default::default();
+        let mut drafts: [Vec<Draft>; KeyContext::ALL.len()] = Default::default();
         for (layer_index, layer) in layers.iter().enumerate() {
             for entry in parse_layer(layer, layer_index)? {
                 let section = &mut drafts[entry.context.index()];

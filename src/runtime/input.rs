@@ -27,7 +27,13 @@ pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<M
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Msg::Action(Action::Quit));
     }
-    if state.find.is_some() {
+    // The access log's path filter is typed like a find.
+    let filtering = state
+        .logs
+        .open
+        .as_ref()
+        .is_some_and(|log| log.editing_filter);
+    if state.find.is_some() || filtering {
         return match key.code {
             KeyCode::Char(c) if !ctrl => Some(Msg::Find(FindKey::Char(c))),
             KeyCode::Backspace => Some(Msg::Find(FindKey::Backspace)),

@@ -3,10 +3,12 @@
 mod analyze;
 mod input;
 mod live;
+mod logs;
 mod terminal;
 mod writer;
 
 use live::LiveSources;
+use logs::LogLink;
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -22,6 +24,7 @@ use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::export::{self, ExportMeta};
 use crate::mesh::{GraphOptions, GraphType, Inventory, MeshGraph};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
+use crate::source::logs::LogFollower;
 use crate::source::prometheus::fetch_snapshot;
 use crate::source::write::RuleWriter;
 use crate::source::{MeshSource, SourceCommand, SourceDescription, SourceEvent, SourceHealth};
@@ -69,7 +72,12 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
             };
-            event_loop(Box::new(live.source()?), live.writer(), config, session).await
+            let parts = SessionParts {
+                source: Box::new(live.source()?),
+                writer: live.writer(),
+                logs: live.log_follower(),
+            };
+            event_loop(parts, config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
@@ -84,8 +92,12 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 namespaces: cli.live.namespaces.clone(),
                 readonly: cli.live.readonly,
             };
-            let writer = source.writer(cli.live.readonly);
-            event_loop(Box::new(source), Some(writer), config, session).await
+            let parts = SessionParts {
+                writer: Some(source.writer(cli.live.readonly)),
+                logs: Some(source.log_follower()),
+                source: Box::new(source),
+            };
+            event_loop(parts, config, session).await
         }
     }
 }
@@ -250,12 +262,19 @@ struct Session {
     readonly: bool,
 }
 
-async fn event_loop(
+/// What a session runs: the data source, the rule writer and the log follower, if any.
+struct SessionParts {
     source: Box<dyn MeshSource>,
     writer: Option<Box<dyn RuleWriter>>,
-    config: LoadedConfig,
-    session: Session,
-) -> Result<()> {
+    logs: Option<Box<dyn LogFollower>>,
+}
+
+async fn event_loop(parts: SessionParts, config: LoadedConfig, session: Session) -> Result<()> {
+    let SessionParts {
+        source,
+        writer,
+        logs,
+    } = parts;
     let clock = session.clock;
     let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
     state.graph_options.graph_type = session.graph_type;
@@ -276,6 +295,7 @@ async fn event_loop(
     let mut source_running = true;
 
     let mut writer = WriterLink::start(writer);
+    let mut logs = LogLink::new(logs);
 
     let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
     let mut from_input = input::spawn_reader();
@@ -308,6 +328,10 @@ async fn event_loop(
                     "the rule writer stopped: rules can't be written".into(),
                 )))],
             },
+            news = logs.next(), if logs.is_following() => news
+                .into_iter()
+                .map(|(id, event)| Msg::Log { id, event })
+                .collect(),
             ended = &mut source_task, if source_running => {
                 source_running = false;
                 match ended {
@@ -338,6 +362,12 @@ async fn event_loop(
                             redraw |= update(&mut state, Msg::Write(refusal)).redraw;
                         }
                     }
+                    Effect::FollowLog { id, pod } => {
+                        if let Some(event) = logs.follow(id, pod) {
+                            redraw |= update(&mut state, Msg::Log { id, event }).redraw;
+                        }
+                    }
+                    Effect::StopLog => logs.stop(),
                 }
             }
         }
@@ -354,6 +384,7 @@ async fn event_loop(
     };
     source_task.abort();
     writer.stop();
+    logs.stop();
     terminal.restore();
     if let Some(elapsed) = first_frame_after {
         eprintln!(
