@@ -476,42 +476,86 @@ mod tests {
             .windows(2)
             .all(|w| w[0].start_time <= w[1].start_time));
 
-        // Over many lines, the share of 5xx among the pod's inbound requests matches the
-        // share its own proxy reported in the snapshot.
-        let many = entries(&proxy_log_lines(
-            &snapshot,
-            &pod,
-            DEMO_START_UNIX_S,
-            60.0,
-            1,
-        ));
-        let inbound: Vec<_> = many
-            .iter()
-            .filter(|e| e.upstream_cluster.starts_with("inbound"))
+        // Over many lines, the share of 5xx in the shop frontend's calls to the ad
+        // service (16 % in the model) matches what its proxy reported in the snapshot.
+        let frontend = PodRef::proxy("Kubernetes", "shop", "frontend-v1-0");
+        let to_ad: Vec<_> = (0..40)
+            .flat_map(|seed| {
+                entries(&proxy_log_lines(
+                    &snapshot,
+                    &frontend,
+                    DEMO_START_UNIX_S,
+                    10.0,
+                    seed,
+                ))
+            })
+            .filter(|e| e.upstream_cluster.ends_with("||ad.shop.svc.cluster.local"))
             .collect();
-        let failed = inbound
+        assert!(to_ad.len() > 300, "{} calls to ad", to_ad.len());
+        let failed = to_ad
             .iter()
             .filter(|e| e.class() == StatusClass::ServerError)
             .count();
-        let observed = failed as f64 / inbound.len() as f64;
+        let observed = failed as f64 / to_ad.len() as f64;
         let (mut errors, mut all) = (0.0, 0.0);
         for s in &snapshot.samples {
             let l = &s.labels;
             if s.kind == SampleKind::Requests
-                && l.reporter == Reporter::Destination
-                && l.destination.workload == "productpage-v1"
+                && l.reporter == Reporter::Source
+                && l.source.workload == "frontend-v1"
+                && l.destination_service_name.as_str() == "ad"
             {
                 all += s.value;
-                if l.response_code >= 500 || l.response_code == 0 {
+                if l.response_code >= 500 {
                     errors += s.value;
                 }
             }
         }
         let expected = errors / all;
+        assert!(expected > 0.1, "the model's ad service fails {expected:.3}");
         assert!(
             (observed - expected).abs() < 0.05,
             "5xx share {observed:.3} in the log, {expected:.3} in the metrics"
         );
+    }
+
+    #[tokio::test]
+    async fn following_a_demo_pod_brings_a_backlog_then_the_lines_of_each_new_snapshot() {
+        use crate::source::demo::DemoSource;
+        use crate::source::MeshSource;
+        let options = DemoOptions {
+            tick: Duration::from_millis(20),
+            ..DemoOptions::default()
+        };
+        let source = DemoSource::new(options);
+        let follower = source.log_follower();
+        let (snapshots, mut from_source) = mpsc::channel(4);
+        let (_commands, commands) = mpsc::channel(1);
+        let running = tokio::spawn(Box::new(source).run(snapshots, commands));
+        let drain = tokio::spawn(async move { while from_source.recv().await.is_some() {} });
+        let (sender, mut events) = mpsc::channel(16);
+        let pod = PodRef::proxy("Kubernetes", "bookinfo", "reviews-v3-0");
+        let following = tokio::spawn(follower.follow(pod, sender));
+        let first = tokio::time::timeout(Duration::from_secs(10), events.recv()).await;
+        assert_eq!(first.unwrap(), Some(LogEvent::Connected));
+        let mut batches = 0;
+        while batches < 2 {
+            let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+                .await
+                .unwrap()
+                .unwrap();
+            if let LogEvent::Lines(lines) = event {
+                assert!(lines.iter().all(|l| matches!(l, LogLine::Access(_))));
+                batches += 1;
+            }
+        }
+        drop(events);
+        tokio::time::timeout(Duration::from_secs(10), following)
+            .await
+            .unwrap()
+            .unwrap();
+        running.abort();
+        drain.abort();
     }
 
     #[test]

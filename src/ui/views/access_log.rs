@@ -191,11 +191,11 @@ fn draw_table(
     let widths = [
         Constraint::Length(12),
         Constraint::Length(7),
-        Constraint::Fill(3),
+        Constraint::Fill(1),
         Constraint::Length(6),
         Constraint::Length(6),
         Constraint::Length(8),
-        Constraint::Fill(2),
+        Constraint::Fill(1),
     ];
     let table = Table::new(rows, widths)
         .header(header)
