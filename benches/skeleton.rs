@@ -275,7 +275,9 @@ fn access_log(config: &LoadedConfig) {
             seed,
         ));
     }
-    let parse = time(21, || lines.iter().map(|l| parse_line(l)).count());
+    let parse = time(21, || {
+        lines.iter().map(|l| parse_line(l)).collect::<Vec<_>>()
+    });
     println!(
         "  parse: {} for {} lines ({:.0} lines/s)",
         ms(parse),
