@@ -1,5 +1,6 @@
 //! Prints the figures issue 2 asks for: graph build, layout, frame render, bytes of a
-//! number-only refresh, and start-up to the first frame. Run with `cargo bench`.
+//! number-only refresh, start-up to the first frame, and the access-log view (issue 5).
+//! Run with `cargo bench`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{self, Write};
@@ -252,6 +253,73 @@ fn first_frame() {
     );
 }
 
+/// The access-log view: parsing lines, and a full buffer (5,000 lines) taking a batch
+/// and being drawn.
+fn access_log(config: &LoadedConfig) {
+    use meshtui::app::update::open_access_log;
+    use meshtui::mesh::access_log::parse_line;
+    use meshtui::source::demo::{proxy_log_lines, DEMO_START_UNIX_S};
+    use meshtui::source::logs::{parse_lines, LogEvent, PodRef};
+
+    println!("access log (shop frontend's demo log, 120x40):");
+    let mut state = demo_state(DemoOptions::default(), 120, 40);
+    let snapshot = state.snapshot.clone().unwrap();
+    let pod = PodRef::proxy("Kubernetes", "shop", "frontend-v1-0");
+    let mut lines = Vec::new();
+    for seed in 0..20 {
+        lines.extend(proxy_log_lines(
+            &snapshot,
+            &pod,
+            DEMO_START_UNIX_S,
+            10.0,
+            seed,
+        ));
+    }
+    let parse = time(21, || {
+        lines.iter().map(|l| parse_line(l)).collect::<Vec<_>>()
+    });
+    println!(
+        "  parse: {} for {} lines ({:.0} lines/s)",
+        ms(parse),
+        lines.len(),
+        lines.len() as f64 / parse.as_secs_f64()
+    );
+    let outcome = open_access_log(&mut state, pod);
+    let Some(meshtui::app::Effect::FollowLog { id, .. }) = outcome.effects.first() else {
+        return println!("  opening the log did not follow it");
+    };
+    let id = *id;
+    let parsed = parse_lines(lines.iter().cloned());
+    while state.logs.open.as_ref().unwrap().dropped == 0 {
+        let event = LogEvent::Lines(parsed.clone());
+        update(&mut state, Msg::Log { id, event });
+    }
+    let batch: Vec<_> = parsed.iter().take(100).cloned().collect();
+    let push = time(51, || {
+        let event = LogEvent::Lines(batch.clone());
+        update(&mut state, Msg::Log { id, event })
+    });
+    let log = state.logs.open.as_ref().unwrap();
+    println!(
+        "  a batch of 100 lines into a full buffer ({} lines, {} KB held): {}",
+        log.held(),
+        log.held_bytes() / 1024,
+        ms(push)
+    );
+    let chrome = Chrome {
+        theme: &config.theme,
+        keymap: &config.keymap,
+        ascii: false,
+    };
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    let draw = time(51, || {
+        terminal
+            .draw(|frame| ui::draw(frame, &state, &chrome))
+            .unwrap();
+    });
+    println!("  frame with the full buffer: {}", ms(draw));
+}
+
 fn main() {
     // `cargo bench -- <filter>` passes extra arguments; accept and ignore `--bench`.
     let filter: Vec<String> = std::env::args()
@@ -271,6 +339,9 @@ fn main() {
     }
     if wants("refresh") {
         refresh_bytes(&config);
+    }
+    if wants("access_log") {
+        access_log(&config);
     }
     if wants("startup") {
         first_frame();

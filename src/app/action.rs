@@ -77,6 +77,8 @@ actions! {
     ForceApply => "force_apply", "Take over fields other managers own (409)";
     ShowInterfaces => "show_interfaces", "Show the selected workload's operations";
     EnableOperations => "enable_operations", "Enable the operation label in this namespace";
+    ToggleFollow => "toggle_follow", "Follow the newest log lines, or pause the scroll";
+    CycleStatusFilter => "cycle_status_filter", "Show the next status class (all/2xx/3xx/4xx/5xx)";
 }
 
 impl std::fmt::Display for Action {

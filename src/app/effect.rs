@@ -1,5 +1,6 @@
 //! What `update` asks the runtime to do; the runtime carries it out.
 
+use crate::source::logs::PodRef;
 use crate::source::operations::OperationsQuery;
 use crate::source::write::WriteCommand;
 use crate::source::SourceCommand;
@@ -14,4 +15,12 @@ pub enum Effect {
     /// Read a workload's operations; the answer comes back as `Msg::Operations`. A newer
     /// query replaces one still under way.
     QueryOperations(OperationsQuery),
+    /// Follow this container's log (stopping any other follow); its news comes back as
+    /// `Msg::Log` with this id.
+    FollowLog {
+        id: u64,
+        pod: PodRef,
+    },
+    /// Stop following the log.
+    StopLog,
 }

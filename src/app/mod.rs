@@ -1,5 +1,6 @@
 //! The state machine (The Elm Architecture): no terminal, no network. Imports `mesh`, `layout`, `source` types.
 
+pub mod access_log;
 pub mod action;
 pub mod edge_table;
 pub mod effect;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::access_log::LogViewer;
 use super::edge_table::EdgeTableState;
 use super::forms::RuleEditing;
 use super::interfaces::InterfacesState;
@@ -78,6 +79,8 @@ pub struct State {
     pub interfaces: Option<InterfacesState>,
     /// The metric label operations are read from (`--operation-label`).
     pub operation_label: String,
+    /// The access log of a pod, when one is open.
+    pub logs: LogViewer,
 }
 
 impl State {
@@ -115,6 +118,7 @@ impl State {
             rules: RuleEditing::default(),
             interfaces: None,
             operation_label: crate::mesh::operations::DEFAULT_OPERATION_LABEL.into(),
+            logs: LogViewer::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use super::access_log;
 use super::action::Action;
 use super::edge_table::{self, EdgeTableState};
 use super::effect::Effect;
@@ -13,6 +14,7 @@ use super::topology::TopologyView;
 use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
+use crate::source::logs::{LogEvent, PodRef};
 use crate::source::operations::{OperationsError, OperationsReport};
 use crate::source::write::WriteEvent;
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
@@ -41,6 +43,11 @@ pub enum Msg {
     Write(WriteEvent),
     /// The answer to an [`Effect::QueryOperations`].
     Operations(Result<OperationsReport, OperationsError>),
+    /// News of the log followed since [`Effect::FollowLog`] with this id.
+    Log {
+        id: u64,
+        event: LogEvent,
+    },
     /// The clock moved; `now_unix_s` is the new time.
     Tick {
         now_unix_s: f64,
@@ -97,6 +104,10 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
         Msg::Operations(report) => match state.interfaces.as_mut() {
             Some(view) => view.on_report(report),
             None => Outcome::default(),
+        },
+        Msg::Log { id, event } => Outcome {
+            effects: Vec::new(),
+            redraw: state.logs.on_event(id, event),
         },
         Msg::Source(SourceEvent::Snapshot(snapshot)) => {
             apply_snapshot(state, snapshot);
@@ -292,6 +303,9 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
     if let Some(outcome) = forms::on_form_action(state, action) {
         return outcome;
     }
+    if let Some(outcome) = on_access_log_action(state, action) {
+        return outcome;
+    }
     if let Some(view) = state.interfaces.as_mut() {
         if let Some(outcome) = view.on_action(&mut state.rules, action) {
             return outcome;
@@ -334,7 +348,10 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
         | Action::MoveRuleUp
         | Action::MoveRuleDown
         | Action::Submit
-        | Action::ForceApply => Outcome::default(),
+        | Action::ForceApply
+        // Keys of the access log; with none open they do nothing.
+        | Action::ToggleFollow
+        | Action::CycleStatusFilter => Outcome::default(),
         Action::ShowHelp => {
             state.overlay = Some(Overlay::Help { scroll: 0 });
             Outcome::redraw()
@@ -575,6 +592,12 @@ fn next_namespace(namespaces: &[String], current: Option<&str>) -> Option<String
 }
 
 fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
+    if let Some(log) = state.logs.open.as_mut().filter(|log| log.editing_filter) {
+        return Outcome {
+            effects: Vec::new(),
+            redraw: log.on_filter_key(key),
+        };
+    }
     let Some(find) = &mut state.find else {
         return Outcome::default();
     };
@@ -616,6 +639,40 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
         select_index(state, first);
     }
     Outcome::redraw()
+}
+
+/// Opens the access log of `pod` (its `istio-proxy` container, see [`PodRef::proxy`]) over
+/// whatever is on screen, and starts following it.
+pub fn open_access_log(state: &mut State, pod: PodRef) -> Outcome {
+    let effect = state.logs.open(pod);
+    Outcome {
+        effects: vec![effect],
+        redraw: true,
+    }
+}
+
+/// Closes the access log and stops following it.
+pub fn close_access_log(state: &mut State) -> Outcome {
+    match state.logs.close() {
+        Some(effect) => Outcome {
+            effects: vec![effect],
+            redraw: true,
+        },
+        None => Outcome::default(),
+    }
+}
+
+/// The open access log's keys; `None` for keys it leaves to the rest (quit, help ...).
+fn on_access_log_action(state: &mut State, action: Action) -> Option<Outcome> {
+    if action == Action::Back {
+        return state.logs.open.is_some().then(|| close_access_log(state));
+    }
+    let page = usize::from(access_log::page_rows(state.screen_height));
+    let log = state.logs.open.as_mut()?;
+    log.on_action(action, page).map(|redraw| Outcome {
+        effects: Vec::new(),
+        redraw,
+    })
 }
 
 /// The edge table's rows as the table state sorts them.

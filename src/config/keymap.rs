@@ -38,16 +38,19 @@ pub enum KeyContext {
     Form,
     /// A workload's operations (the interfaces view).
     Interfaces,
+    /// A pod's access log.
+    AccessLog,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 6] = [
+    pub const ALL: [KeyContext; 7] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
         KeyContext::Help,
         KeyContext::Form,
         KeyContext::Interfaces,
+        KeyContext::AccessLog,
     ];
 
     /// The section name in keymap files.
@@ -59,6 +62,7 @@ impl KeyContext {
             KeyContext::Help => "help",
             KeyContext::Form => "form",
             KeyContext::Interfaces => "interfaces",
+            KeyContext::AccessLog => "access_log",
         }
     }
 
@@ -85,7 +89,7 @@ pub struct Binding {
 /// instance has passed the duplicate-key check.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    contexts: [Vec<Binding>; 6],
+    contexts: [Vec<Binding>; KeyContext::ALL.len()],
     lookup: HashMap<(KeyContext, KeyPress), Action>,
 }
 
@@ -108,7 +112,7 @@ impl Keymap {
     /// Merges keymap files, lowest first: a later file's entry replaces that action's keys in
     /// that context.
     pub(super) fn from_layers(layers: &[ConfigText]) -> Result<Keymap, ConfigError> {
-        let mut drafts: [Vec<Draft>; 6] = Default::default();
+        let mut drafts: [Vec<Draft>; KeyContext::ALL.len()] = Default::default();
         for (layer_index, layer) in layers.iter().enumerate() {
             for entry in parse_layer(layer, layer_index)? {
                 let section = &mut drafts[entry.context.index()];

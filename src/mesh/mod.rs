@@ -1,5 +1,6 @@
 //! Pure mesh domain (samples, inventory, graph, health); must not import tokio, ratatui or any other crate module.
 
+pub mod access_log;
 pub mod boxes;
 pub mod build;
 pub mod graph;

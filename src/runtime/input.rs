@@ -27,7 +27,13 @@ pub fn translate_key(state: &State, keymap: &Keymap, key: &KeyEvent) -> Option<M
     if ctrl && key.code == KeyCode::Char('c') {
         return Some(Msg::Action(Action::Quit));
     }
-    let filtering = state.interfaces.as_ref().is_some_and(|v| v.filtering);
+    // The interfaces' and the access log's filters are typed like a find.
+    let filtering = state.interfaces.as_ref().is_some_and(|v| v.filtering)
+        || state
+            .logs
+            .open
+            .as_ref()
+            .is_some_and(|log| log.editing_filter);
     if state.find.is_some() || filtering {
         return match key.code {
             KeyCode::Char(c) if !ctrl => Some(Msg::Find(FindKey::Char(c))),

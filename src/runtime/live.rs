@@ -10,8 +10,10 @@ use tokio::task::JoinHandle;
 use crate::cli::{LiveArgs, LIVE_REFRESH};
 use crate::mesh::Inventory;
 use crate::source::kube::{
-    client_for, merged_state, watch_clusters, ClusterFeeds, InventorySettings, KubeWriter,
+    client_for, merged_state, watch_clusters, ClusterFeeds, InventorySettings, KubeLogFollower,
+    KubeWriter, LogSettings,
 };
+use crate::source::logs::LogFollower;
 use crate::source::prometheus::{
     Auth, Endpoint, PrometheusClient, PrometheusSettings, PrometheusSource, RefreshSettings,
 };
@@ -25,6 +27,8 @@ pub struct LiveSources {
     pub rules_client: Option<kube::Client>,
     pub refresh: RefreshSettings,
     pub inventory: Option<(ClusterFeeds, JoinHandle<()>)>,
+    /// Every context's client with its cluster's name, for pod logs.
+    pub log_clients: Vec<(String, kube::Client)>,
 }
 
 /// The inventory a one-shot command reads, and the clusters left out of it.
@@ -73,6 +77,10 @@ impl LiveSources {
         };
         // Through the service proxy, Prometheus is reached in the first context's cluster.
         let first_client = kube.first().map(|(client, _)| client.clone());
+        let log_clients = kube
+            .iter()
+            .map(|(client, cluster)| (cluster.clone(), client.clone()))
+            .collect();
         let client = PrometheusClient::new(&settings, first_client.clone())
             .context("setting up Prometheus")?;
         let refresh = RefreshSettings {
@@ -101,6 +109,7 @@ impl LiveSources {
             rules_client: first_client,
             refresh,
             inventory,
+            log_clients,
         })
     }
 
@@ -109,6 +118,16 @@ impl LiveSources {
         self.rules_client
             .clone()
             .map(|client| Box::new(KubeWriter::new(client)) as Box<dyn RuleWriter>)
+    }
+
+    /// The follower of pods' access logs; none in metrics-only mode.
+    pub fn log_follower(&self) -> Option<Box<dyn LogFollower>> {
+        (!self.log_clients.is_empty()).then(|| {
+            Box::new(KubeLogFollower::new(
+                self.log_clients.clone(),
+                LogSettings::default(),
+            )) as Box<dyn LogFollower>
+        })
     }
 
     /// The running source for the TUI.

@@ -3,12 +3,14 @@
 mod analyze;
 mod input;
 mod live;
+mod logs;
 mod operations;
 mod rule;
 mod terminal;
 mod writer;
 
 use live::LiveSources;
+use logs::LogLink;
 
 use std::io::Write;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,6 +26,7 @@ use crate::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
 use crate::export::{self, ExportMeta};
 use crate::mesh::{GraphOptions, GraphType, Inventory, MeshGraph};
 use crate::source::demo::{DemoMesh, DemoOptions, DemoSource, DEMO_START_UNIX_S};
+use crate::source::logs::LogFollower;
 use crate::source::operations::OperationsReader;
 use crate::source::prometheus::fetch_snapshot;
 use crate::source::prometheus::PrometheusOperations;
@@ -75,12 +78,13 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 readonly: cli.live.readonly,
                 operation_label: cli.live.operation_label.clone(),
             };
-            let operations = Box::new(PrometheusOperations::new(live.client.clone()));
-            let links = Links {
+            let parts = SessionParts {
+                source: Box::new(live.source()?),
                 writer: live.writer(),
-                operations: Some(operations),
+                logs: live.log_follower(),
+                operations: Some(Box::new(PrometheusOperations::new(live.client.clone()))),
             };
-            event_loop(Box::new(live.source()?), links, config, session).await
+            event_loop(parts, config, session).await
         }
         Some(Command::Graph(args)) => print_graph(&args, &cli.live, &config, graph_type).await,
         Some(Command::Analyze(args)) => analyze::run(&args, &cli.live).await,
@@ -97,11 +101,13 @@ async fn run_command(cli: Cli, config: LoadedConfig, started: Instant) -> Result
                 readonly: cli.live.readonly,
                 operation_label: cli.live.operation_label.clone(),
             };
-            let links = Links {
+            let parts = SessionParts {
                 writer: Some(source.writer(cli.live.readonly)),
+                logs: Some(source.log_follower()),
                 operations: Some(source.operations_reader()),
+                source: Box::new(source),
             };
-            event_loop(Box::new(source), links, config, session).await
+            event_loop(parts, config, session).await
         }
     }
 }
@@ -268,19 +274,22 @@ struct Session {
     operation_label: String,
 }
 
-/// What a session talks to besides its source.
-struct Links {
+/// What a session runs: the data source, and the rule writer, log follower and operations
+/// reader, if any.
+struct SessionParts {
+    source: Box<dyn MeshSource>,
     writer: Option<Box<dyn RuleWriter>>,
+    logs: Option<Box<dyn LogFollower>>,
     operations: Option<Box<dyn OperationsReader>>,
 }
 
-async fn event_loop(
-    source: Box<dyn MeshSource>,
-    links: Links,
-    config: LoadedConfig,
-    session: Session,
-) -> Result<()> {
-    let writer = links.writer;
+async fn event_loop(parts: SessionParts, config: LoadedConfig, session: Session) -> Result<()> {
+    let SessionParts {
+        source,
+        writer,
+        logs,
+        operations,
+    } = parts;
     let clock = session.clock;
     let mut state = initial_state(source.describe(), &config, clock.now_unix_s());
     state.graph_options.graph_type = session.graph_type;
@@ -304,7 +313,8 @@ async fn event_loop(
     let mut source_running = true;
 
     let mut writer = WriterLink::start(writer);
-    let mut operations = OperationsLink::start(links.operations);
+    let mut operations = OperationsLink::start(operations);
+    let mut logs = LogLink::new(logs);
 
     let mut terminal = TerminalGuard::enter().context("setting up the terminal")?;
     let mut from_input = input::spawn_reader();
@@ -338,6 +348,10 @@ async fn event_loop(
                 )))],
             },
             answer = operations.next() => vec![Msg::Operations(answer)],
+            news = logs.next(), if logs.is_following() => news
+                .into_iter()
+                .map(|(id, event)| Msg::Log { id, event })
+                .collect(),
             ended = &mut source_task, if source_running => {
                 source_running = false;
                 match ended {
@@ -369,6 +383,12 @@ async fn event_loop(
                             redraw |= update(&mut state, Msg::Write(refusal)).redraw;
                         }
                     }
+                    Effect::FollowLog { id, pod } => {
+                        if let Some(event) = logs.follow(id, pod) {
+                            redraw |= update(&mut state, Msg::Log { id, event }).redraw;
+                        }
+                    }
+                    Effect::StopLog => logs.stop(),
                 }
             }
         }
@@ -386,6 +406,7 @@ async fn event_loop(
     source_task.abort();
     writer.stop();
     operations.stop();
+    logs.stop();
     terminal.restore();
     if let Some(elapsed) = first_frame_after {
         eprintln!(

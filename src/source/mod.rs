@@ -2,6 +2,7 @@
 
 pub mod demo;
 pub mod kube;
+pub mod logs;
 pub mod operations;
 pub mod prometheus;
 pub mod write;

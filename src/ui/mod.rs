@@ -5,7 +5,7 @@ mod forms;
 pub mod glyphs;
 mod views;
 
-pub use views::help_line_count;
+pub use views::{draw_access_log, help_line_count};
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
@@ -28,6 +28,7 @@ pub fn key_context(state: &State) -> KeyContext {
     }
     match (state.overlay, state.mode) {
         (Some(Overlay::Help { .. }), _) => KeyContext::Help,
+        (None, _) if state.logs.open.is_some() => KeyContext::AccessLog,
         (None, _) if state.interfaces.is_some() => KeyContext::Interfaces,
         (None, Mode::EdgeTable) => KeyContext::EdgeTable,
         (None, Mode::Topology) => KeyContext::Topology,
@@ -53,10 +54,13 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
         ..area
     };
     views::header(frame, header, state, chrome);
-    match (&state.interfaces, state.mode) {
-        (Some(view), _) => views::draw_interfaces(frame, body, view, chrome, state.now_unix_s),
-        (None, Mode::Topology) => views::topology(frame, body, state, chrome),
-        (None, Mode::EdgeTable) => views::edge_table(frame, body, state, chrome),
+    match (&state.logs.open, &state.interfaces, state.mode) {
+        (Some(log), _, _) => draw_access_log(frame, body, log, chrome),
+        (None, Some(view), _) => {
+            views::draw_interfaces(frame, body, view, chrome, state.now_unix_s)
+        }
+        (None, None, Mode::Topology) => views::topology(frame, body, state, chrome),
+        (None, None, Mode::EdgeTable) => views::edge_table(frame, body, state, chrome),
     }
     let notice_row = Rect {
         y: footer.y.saturating_sub(1),

@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod access_log_screen;
 mod analyze_cli;
 mod analyze_conformance;
 mod cli;
@@ -12,6 +13,7 @@ mod exporter;
 mod forms;
 mod interfaces;
 mod kiali_conformance;
+mod kube_logs;
 mod kube_multicluster;
 mod kube_source;
 mod kube_telemetry;

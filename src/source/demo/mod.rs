@@ -5,6 +5,7 @@
 //! read their VirtualServices and DestinationRules from a [`RuleStore`], which the demo's
 //! [`RuleWriter`] ([`DemoWriter`]) writes: [`DemoSource::writer`] gives one.
 
+mod access_log;
 mod dryrun;
 mod exporter;
 mod fate;
@@ -43,6 +44,7 @@ use std::time::Duration;
 use hyper::body::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::logs::LogFollower;
 use super::operations::{
     OperationsError, OperationsFuture, OperationsQuery, OperationsReader, OperationsReport,
 };
@@ -52,6 +54,7 @@ use super::{
     SourceTask,
 };
 
+pub use access_log::{proxy_log_lines, rfc3339_millis, DemoLogFollower, TrafficFeed};
 pub use exporter::{
     render_metrics, ExporterError, Exposition, MetricsListener, EXPOSITION_CONTENT_TYPE,
 };
@@ -117,6 +120,8 @@ pub struct DemoSource {
     metrics: Option<MetricsListener>,
     /// The routing rules the mesh follows, shared with the writers it gives.
     rules: RuleStore,
+    /// Where snapshots go for the access logs, while one is followed.
+    traffic: TrafficFeed,
     /// Questions about operations, answered by the running mesh between steps.
     asks: mpsc::Sender<OperationsAsk>,
     /// Taken by the running mesh.
@@ -169,6 +174,7 @@ impl DemoSource {
             metrics: None,
             asks,
             asked: Arc::new(Mutex::new(Some(asked))),
+            traffic: Arc::new(watch::channel(None).0),
         }
     }
 
@@ -199,6 +205,15 @@ impl DemoSource {
         Box::new(DemoWriter::new(self.rules.clone(), read_only))
     }
 
+    /// The follower of this mesh's pods' access logs: their lines come from the traffic
+    /// of the snapshots this source sends.
+    pub fn log_follower(&self) -> Box<dyn LogFollower> {
+        Box::new(DemoLogFollower::new(
+            Arc::clone(&self.traffic),
+            self.options.seed,
+        ))
+    }
+
     /// Where `/metrics` is served, once bound by [`DemoSource::bind`].
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics.as_ref().map(MetricsListener::local_addr)
@@ -225,15 +240,20 @@ impl MeshSource for DemoSource {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .take();
+        let link = Link {
+            events,
+            stamp: Stamp {
+                wall_clock: self.options.stamp_with_wall_clock,
+            },
+            traffic: self.traffic,
+        };
         Box::pin(run_demo(
             self.options,
             self.metrics,
             self.rules,
-            Channels {
-                events,
-                commands,
-                asked,
-            },
+            link,
+            commands,
+            asked,
         ))
     }
 }
@@ -272,11 +292,11 @@ fn publish(publisher: Option<&watch::Sender<Exposition>>, exposition: Option<Byt
     }
 }
 
-/// What the running mesh talks over.
-struct Channels {
+/// Where the demo's snapshots go.
+struct Link {
     events: mpsc::Sender<SourceEvent>,
-    commands: mpsc::Receiver<SourceCommand>,
-    asked: Option<mpsc::Receiver<OperationsAsk>>,
+    stamp: Stamp,
+    traffic: TrafficFeed,
 }
 
 /// The next question about operations; never, without a channel.
@@ -291,17 +311,12 @@ async fn run_demo(
     options: DemoOptions,
     bound: Option<MetricsListener>,
     rules: RuleStore,
-    channels: Channels,
+    link: Link,
+    mut commands: mpsc::Receiver<SourceCommand>,
+    mut asked: Option<mpsc::Receiver<OperationsAsk>>,
 ) {
-    let Channels {
-        events,
-        mut commands,
-        mut asked,
-    } = channels;
     let tick = options.tick.max(Duration::from_millis(1));
-    let stamp = Stamp {
-        wall_clock: options.stamp_with_wall_clock,
-    };
+    let events = link.events.clone();
     let publisher = match start_exporter(&options, bound) {
         Ok(publisher) => publisher,
         Err(error) => {
@@ -314,7 +329,7 @@ async fn run_demo(
     let exported = publisher.is_some();
     let built = off_runtime(move || {
         let mesh = DemoMesh::with_store(options, rules);
-        let snapshot = mesh.snapshot();
+        let snapshot = Taken::from(&mesh, false);
         let text = exposition(&mesh, exported);
         (mesh, snapshot, text)
     })
@@ -325,7 +340,7 @@ async fn run_demo(
         return;
     };
     publish(publisher.as_ref(), text);
-    if !send(&events, first, stamp).await {
+    if !send(&link, first).await {
         return;
     }
     let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + tick, tick);
@@ -336,9 +351,10 @@ async fn run_demo(
     loop {
         tokio::select! {
             _ = interval.tick(), if !paused => {
+                let following = link.is_following();
                 let stepped = off_runtime(move || {
                     mesh.step();
-                    let snapshot = mesh.snapshot();
+                    let snapshot = Taken::from(&mesh, following);
                     let text = exposition(&mesh, exported);
                     (mesh, snapshot, text)
                 })
@@ -350,14 +366,15 @@ async fn run_demo(
                 };
                 mesh = next;
                 publish(publisher.as_ref(), text);
-                if !send(&events, snapshot, stamp).await {
+                if !send(&link, snapshot).await {
                     return;
                 }
             }
             command = commands.recv(), if commands_open => match command {
                 Some(SourceCommand::RefreshNow) => {
+                    let following = link.is_following();
                     let taken = off_runtime(move || {
-                        let snapshot = mesh.snapshot();
+                        let snapshot = Taken::from(&mesh, following);
                         (mesh, snapshot)
                     })
                     .await;
@@ -367,7 +384,7 @@ async fn run_demo(
                         return;
                     };
                     mesh = same;
-                    if !send(&events, snapshot, stamp).await {
+                    if !send(&link, snapshot).await {
                         return;
                     }
                 }
@@ -384,7 +401,7 @@ async fn run_demo(
                 // One workload's routes: quick enough to answer between steps.
                 Some((query, reply)) => {
                     let mut report = mesh.operations_report(query);
-                    if stamp.wall_clock {
+                    if link.stamp.wall_clock {
                         report.taken_at_unix_s = wall_clock_now().unwrap_or(report.taken_at_unix_s);
                     }
                     let _ = reply.send(report);
@@ -402,18 +419,46 @@ struct Stamp {
     wall_clock: bool,
 }
 
-/// Sends a snapshot; `false` once the receiver is gone.
-async fn send(
-    events: &mpsc::Sender<SourceEvent>,
-    mut snapshot: MeshSnapshot,
-    stamp: Stamp,
-) -> bool {
-    if stamp.wall_clock {
-        if let Some(now) = wall_clock_now() {
-            snapshot.taken_at_unix_s = now;
+/// A snapshot, and while an access log is followed what the proxies saw in it.
+struct Taken {
+    snapshot: MeshSnapshot,
+    proxy_traffic: Option<MeshSnapshot>,
+}
+
+impl Taken {
+    fn from(mesh: &DemoMesh, following: bool) -> Self {
+        Taken {
+            snapshot: mesh.snapshot(),
+            proxy_traffic: following.then(|| mesh.proxy_traffic()),
         }
     }
-    events
+}
+
+impl Link {
+    fn is_following(&self) -> bool {
+        self.traffic.receiver_count() > 0
+    }
+}
+
+/// Sends a snapshot; `false` once the receiver is gone. While an access log is followed,
+/// its follower gets the proxies' traffic (every request's operation, labelled or not).
+async fn send(link: &Link, taken: Taken) -> bool {
+    let Taken {
+        mut snapshot,
+        proxy_traffic,
+    } = taken;
+    let now = link.stamp.wall_clock.then(wall_clock_now).flatten();
+    if let Some(now) = now {
+        snapshot.taken_at_unix_s = now;
+    }
+    if link.is_following() {
+        let mut traffic = proxy_traffic.unwrap_or_else(|| snapshot.clone());
+        if let Some(now) = now {
+            traffic.taken_at_unix_s = now;
+        }
+        link.traffic.send_replace(Some(Arc::new(traffic)));
+    }
+    link.events
         .send(SourceEvent::Snapshot(Box::new(snapshot)))
         .await
         .is_ok()

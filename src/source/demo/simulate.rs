@@ -255,10 +255,18 @@ impl DemoMesh {
             .map(|s| (&s.labels, &s.counters))
     }
 
-    /// Rates over the window for every series that has seen traffic, with the inventory.
+    /// Rates over the window for every series that has seen traffic, with the inventory:
+    /// what Prometheus would answer, so operations only where a Telemetry labels them.
     pub fn snapshot(&self) -> MeshSnapshot {
-        let mut samples = window::samples(self, |_| true);
-        self.without_unreported_operations(&mut samples);
+        let mut snapshot = self.proxy_traffic();
+        self.without_unreported_operations(&mut snapshot.samples);
+        snapshot
+    }
+
+    /// The same as [`DemoMesh::snapshot`], with the operation of every request whether or
+    /// not a metric labels it: what the proxies see and write to their access logs.
+    pub fn proxy_traffic(&self) -> MeshSnapshot {
+        let samples = window::samples(self, |_| true);
         let mut inventory = self.inventory.clone();
         inventory.istio_config.extend(self.virtual_services());
         MeshSnapshot {

@@ -4,6 +4,7 @@ mod assemble;
 mod client;
 mod clusters;
 mod istio;
+mod logs;
 mod objects;
 mod snapshot;
 mod status;
@@ -12,6 +13,7 @@ mod write;
 
 pub use client::client_for;
 pub use clusters::{merged_state, watch_clusters, ClusterFeeds};
+pub use logs::{KubeLogFollower, LogSettings};
 pub use snapshot::{list_for_analysis, SnapshotError};
 pub use watch::{watch_inventory, InventorySettings};
 pub use write::KubeWriter;

@@ -341,7 +341,7 @@ fn outcome_of_status(code: u16, message: &str) -> Option<Outcome> {
 
 /// A client error as a user can act on it: the innermost cause says what happened
 /// ("Connection refused") where the outer ones only say where.
-fn describe(error: &kube::Error) -> String {
+pub(super) fn describe(error: &kube::Error) -> String {
     let mut root: Option<&dyn std::error::Error> = None;
     let mut cause = std::error::Error::source(error);
     while let Some(next) = cause {

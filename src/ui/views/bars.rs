@@ -210,30 +210,47 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     frame.render_widget(Paragraph::new(status).style(muted), area);
 
     let context = key_context(state);
-    let hints: Vec<String> = [
-        Action::ShowHelp,
-        Action::Find,
-        Action::ToggleEdgeTable,
-        Action::Quit,
-    ]
-    .iter()
-    .filter_map(|action| {
-        let key = chrome.keymap.hint(context, *action)?;
-        let word = match action {
-            Action::ShowHelp => "help",
-            Action::Find => "find",
-            Action::ToggleEdgeTable => {
-                if state.mode == Mode::EdgeTable {
-                    "graph"
-                } else {
-                    "table"
+    let log = state.logs.open.as_ref();
+    let actions: &[Action] = if log.is_some() {
+        &[
+            Action::ShowHelp,
+            Action::CycleStatusFilter,
+            Action::ToggleFollow,
+            Action::Find,
+            Action::Back,
+        ]
+    } else {
+        &[
+            Action::ShowHelp,
+            Action::Find,
+            Action::ToggleEdgeTable,
+            Action::Quit,
+        ]
+    };
+    let hints: Vec<String> = actions
+        .iter()
+        .filter_map(|action| {
+            let key = chrome.keymap.hint(context, *action)?;
+            let word = match action {
+                Action::ShowHelp => "help",
+                Action::Find if log.is_some() => "path",
+                Action::Find => "find",
+                Action::CycleStatusFilter => "status",
+                Action::ToggleFollow if log.is_some_and(|l| l.follow) => "pause",
+                Action::ToggleFollow => "follow",
+                Action::Back => "close",
+                Action::ToggleEdgeTable => {
+                    if state.mode == Mode::EdgeTable {
+                        "graph"
+                    } else {
+                        "table"
+                    }
                 }
-            }
-            _ => "quit",
-        };
-        Some(format!("{key} {word}"))
-    })
-    .collect();
+                _ => "quit",
+            };
+            Some(format!("{key} {word}"))
+        })
+        .collect();
     let hints = format!("{} ", hints.join("  "));
     // Hints only where they fit beside the status; the status matters more. A form shows
     // its own keys.

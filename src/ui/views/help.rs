@@ -49,6 +49,7 @@ fn help_lines(chrome: &Chrome) -> Vec<Line<'static>> {
         ("Topology", KeyContext::Topology),
         ("Edge table", KeyContext::EdgeTable),
         ("Rule forms", KeyContext::Form),
+        ("Access log", KeyContext::AccessLog),
         ("This help", KeyContext::Help),
     ] {
         lines.push(Line::from(Span::styled(title, theme.style(Slot::Title))));

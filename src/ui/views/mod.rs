@@ -1,11 +1,13 @@
 //! One function per screen part.
 
+mod access_log;
 mod bars;
 mod edge_table;
 mod help;
 pub mod interfaces;
 mod topology;
 
+pub use access_log::draw_access_log;
 pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};

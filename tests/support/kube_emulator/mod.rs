@@ -1,7 +1,7 @@
 //! A Kubernetes API server in memory for the kube source's tests: the real REST wire
 //! format (discovery, lists with resourceVersion and pagination, single GETs, chunked
 //! watch streams with periodic bookmarks, `Status` errors 401/403/404/409/410/422/500,
-//! throttling 429s, the service proxy; writes with server-side apply, field ownership
+//! throttling 429s, the service proxy, pod logs with follow; writes with server-side apply, field ownership
 //! and dry runs; SelfSubjectAccessReviews; Istio's CRDs) over HTTP on 127.0.0.1, so the
 //! real `kube::Client` talks to it unchanged; and hooks to change objects, refuse rights
 //! and inject faults.
@@ -11,6 +11,7 @@ mod bookinfo;
 mod crds;
 mod discovery;
 mod fields;
+mod logs;
 mod managed;
 mod proxy;
 mod resources;
@@ -273,6 +274,22 @@ impl KubeEmulator {
         self.state()
             .service_backends
             .insert((namespace.to_owned(), name.to_owned()), backend);
+    }
+
+    /// Appends a line to a container's log (the pod need not exist: a log outlives
+    /// nothing, but tests may write first); open follows of it get the line at once.
+    pub fn append_log(&self, namespace: &str, pod: &str, container: &str, line: &str) {
+        self.state().logs.append(namespace, pod, container, line);
+    }
+
+    /// Ends every open log follow cleanly (the answer's body ends); returns how many.
+    pub fn drop_log_streams(&self) -> usize {
+        self.state().logs.drop_streams()
+    }
+
+    /// Log follows whose client is still connected.
+    pub fn open_log_streams(&self) -> usize {
+        self.state().logs.open_streams()
     }
 
     /// Takes the API server down: the port refuses connections and open connections,

@@ -1,5 +1,5 @@
 //! Requests to the emulator: credential checks and injected faults, discovery, URL
-//! routing and RBAC, list with pagination, get, watch streams, and the service proxy.
+//! routing and RBAC, list with pagination, get, watch streams, pod logs, and the service proxy.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -171,6 +171,12 @@ fn respond(request: &Request<Incoming>, shared: &Arc<Mutex<State>>) -> Routed {
             Ok(target) => Routed::Proxy(target),
             Err(refusal) => Routed::Answer(refusal),
         };
+    }
+    if let Some((namespace, pod)) = super::logs::log_path(path) {
+        if request.method() == Method::GET {
+            let query = request.uri().query();
+            return Routed::Answer(super::logs::answer(&mut state, &namespace, &pod, query));
+        }
     }
     let Some(target) = route(path, state.istio) else {
         return Routed::Answer(not_found_path());

@@ -130,6 +130,8 @@ pub struct State {
     pub service_backends: HashMap<(String, String), SocketAddr>,
     /// `host:port` the server listens on, as discovery advertises it.
     pub address: String,
+    /// Containers' logs and the follows open on them.
+    pub logs: super::logs::LogStore,
     next_uid: u64,
 }
 
