@@ -660,6 +660,7 @@ fn listed_virtual_service(name: &str, host: &str) -> IstioConfigInfo {
         name: name.into(),
         kind: IstioKind::VirtualService,
         hosts: vec![host.into()],
+        spec: None,
     }
 }
 

@@ -3,10 +3,13 @@
 //! now add.
 
 use std::ops::Range;
+use std::sync::Arc;
 
+use crate::mesh::inventory::{IstioConfigInfo, IstioKind};
 use crate::mesh::rules::model::Target;
+use crate::mesh::sanitize::{sanitize, sanitize_json};
 
-use super::model::{MeshModel, Route, RouteLoad, ServiceKind};
+use super::model::{MeshModel, Route, RouteLoad, ServiceKind, CLUSTER};
 use super::outlier::Ejections;
 use super::requests::RequestClass;
 use super::route_plan::{build_route_plan, PlanInputs};
@@ -52,6 +55,40 @@ pub(super) fn make_series(
     range
 }
 
+/// The store's rules as the inventory lists Istio config: what the views show.
+fn listed_config(
+    virtual_services: &[serde_json::Value],
+    destination_rules: &[serde_json::Value],
+) -> Vec<IstioConfigInfo> {
+    let text = |object: &serde_json::Value, pointer: &str| {
+        sanitize(
+            object
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        )
+    };
+    let mut listed: Vec<IstioConfigInfo> = virtual_services
+        .iter()
+        .map(|o| (IstioKind::VirtualService, o))
+        .chain(
+            destination_rules
+                .iter()
+                .map(|o| (IstioKind::DestinationRule, o)),
+        )
+        .map(|(kind, object)| IstioConfigInfo {
+            cluster: CLUSTER.into(),
+            namespace: text(object, "/metadata/namespace"),
+            name: text(object, "/metadata/name"),
+            kind,
+            hosts: IstioConfigInfo::hosts_of_spec(object.get("spec")),
+            spec: object.get("spec").map(|s| Arc::new(sanitize_json(s))),
+        })
+        .collect();
+    listed.sort_by(|a, b| (a.kind, &a.namespace, &a.name).cmp(&(b.kind, &b.namespace, &b.name)));
+    listed
+}
+
 impl DemoMesh {
     /// Reads the store when it changed, and rebuilds the plans when anything they depend
     /// on did.
@@ -69,6 +106,7 @@ impl DemoMesh {
             })
         };
         if let Some((revision, virtual_services, destination_rules)) = read {
+            self.inventory.istio_config = listed_config(&virtual_services, &destination_rules);
             self.rules.services = self
                 .model
                 .services

@@ -58,7 +58,8 @@ pub(super) struct RouteSeries {
 #[derive(Debug, Clone)]
 pub struct DemoMesh {
     pub(super) model: MeshModel,
-    inventory: Inventory,
+    /// Its Istio config follows the rule store (see `read_rules`).
+    pub(super) inventory: Inventory,
     pub(super) tick_s: f64,
     window: Duration,
     pub(super) window_steps: usize,
@@ -158,7 +159,7 @@ impl DemoMesh {
             route_lanes.push(first_lane..lanes.len());
         }
         let route_order = dependency_order(&model);
-        let inventory = model.inventory();
+        let inventory = model.inventory(options.start_unix_s);
         store.lock().set_inventory(inventory.clone());
         let mut mesh = DemoMesh {
             inventory,

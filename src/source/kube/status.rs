@@ -14,6 +14,7 @@ pub enum ObjectKind {
     StatefulSet,
     DaemonSet,
     Pod,
+    EndpointSlice,
     Istio(IstioKind),
 }
 
@@ -27,6 +28,7 @@ impl ObjectKind {
             ObjectKind::StatefulSet => "statefulsets",
             ObjectKind::DaemonSet => "daemonsets",
             ObjectKind::Pod => "pods",
+            ObjectKind::EndpointSlice => "endpointslices",
             ObjectKind::Istio(IstioKind::VirtualService) => "virtualservices",
             ObjectKind::Istio(IstioKind::DestinationRule) => "destinationrules",
             ObjectKind::Istio(IstioKind::Gateway) => "gateways",
