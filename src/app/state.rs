@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use super::edge_table::EdgeTableState;
 use super::forms::RuleEditing;
+use super::history::TrafficHistory;
 use super::topology::{TopologyView, VisibleFilter};
+use super::views::{View, ViewStack};
 use crate::layout::{Rect, Viewport};
 use crate::mesh::{GraphOptions, MeshGraph, NodeKey};
 use crate::source::{MeshSnapshot, SourceDescription, SourceHealth};
@@ -17,13 +19,6 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// Focus shows this many hops unless widened or narrowed.
 pub const DEFAULT_FOCUS_HOPS: usize = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Topology,
-    EdgeTable,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
@@ -54,7 +49,12 @@ pub struct State {
     pub view: TopologyView,
     /// All namespaces seen in the data, sorted; the filter cycles through them.
     pub namespaces: Vec<String>,
-    pub mode: Mode,
+    /// The topology (or edge table) at the bottom, the detail views opened above it.
+    pub views: ViewStack,
+    /// Recent traffic per node and edge, for the sparklines.
+    pub history: TrafficHistory,
+    /// The inventory holds several clusters: names alone do not say which object is meant.
+    pub several_clusters: bool,
     pub overlay: Option<Overlay>,
     pub find: Option<FindState>,
     pub selection: Option<NodeKey>,
@@ -89,7 +89,9 @@ impl State {
             graph: MeshGraph::default(),
             view: TopologyView::default(),
             namespaces: Vec::new(),
-            mode: Mode::Topology,
+            views: ViewStack::default(),
+            history: TrafficHistory::default(),
+            several_clusters: false,
             overlay: None,
             find: None,
             selection: None,
@@ -109,6 +111,11 @@ impl State {
             help_lines: 0,
             rules: RuleEditing::default(),
         }
+    }
+
+    /// The view on screen.
+    pub fn current_view(&self) -> &View {
+        self.views.current()
     }
 
     /// The source is failing: what is on screen is the last data it sent.

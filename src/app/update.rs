@@ -7,8 +7,10 @@ use super::edge_table::{self, EdgeTableState};
 use super::effect::Effect;
 use super::format;
 use super::forms::{self, TextKey};
-use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
+use super::navigate;
+use super::state::{FindState, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
 use super::topology::TopologyView;
+use super::views::View;
 use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
@@ -79,7 +81,7 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
     match msg {
         Msg::Action(action) => on_action(state, action),
         Msg::Find(key) => on_find_key(state, key),
-        Msg::Text(key) => forms::on_form_text(state, key),
+        Msg::Text(key) => on_text(state, key),
         Msg::Write(event) => forms::on_write_event(state, event),
         Msg::Source(SourceEvent::Snapshot(snapshot)) => {
             apply_snapshot(state, snapshot);
@@ -125,6 +127,21 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
     }
 }
 
+/// Text keys: a command line's Enter runs a navigation command when it names one; the
+/// rule commands and everything else go to the forms.
+fn on_text(state: &mut State, key: TextKey) -> Outcome {
+    if key == TextKey::Enter {
+        if let Some(line) = state.rules.command.clone() {
+            let before = state.rules.command.take();
+            if let Some(outcome) = navigate::run_command(state, &line) {
+                return outcome;
+            }
+            state.rules.command = before;
+        }
+    }
+    forms::on_form_text(state, key)
+}
+
 /// Folds a new snapshot into the state: rebuilds the graph, keeps the selection and the
 /// layout where it can, and records the data's time.
 pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
@@ -135,6 +152,7 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     // With several clusters a namespace's name alone does not say which one refused it.
     let inventory = &snapshot.inventory;
     let several_clusters = inventory.clusters().len() > 1;
+    state.several_clusters = several_clusters;
     state.inaccessible_namespaces = inventory
         .inaccessible_namespaces
         .iter()
@@ -153,7 +171,11 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
         .map(|n| sanitize(&n.name))
         .collect();
     state.snapshot = Some(snapshot);
-    rebuild_graph(state);
+    build_graph_and_layout(state);
+    state.history.begin();
+    state.history.record_graph(&state.graph);
+    navigate::refresh_current(state, true);
+    state.history.prune();
     namespaces.extend(
         state
             .graph
@@ -164,8 +186,14 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.namespaces = namespaces.into_iter().collect();
 }
 
-/// Builds the graph from the kept snapshot with the current options and lays it out.
-fn rebuild_graph(state: &mut State) {
+/// Builds the graph from the kept snapshot with the current options, lays it out, and
+/// brings the detail view on screen up to date.
+pub(crate) fn rebuild_graph(state: &mut State) {
+    build_graph_and_layout(state);
+    navigate::refresh_current(state, false);
+}
+
+fn build_graph_and_layout(state: &mut State) {
     if let Some(snapshot) = &state.snapshot {
         state.graph = build_graph(&snapshot.samples, &snapshot.inventory, &state.graph_options);
     }
@@ -180,7 +208,7 @@ fn rebuild_graph(state: &mut State) {
     relayout(state);
 }
 
-fn relayout(state: &mut State) {
+pub(crate) fn relayout(state: &mut State) {
     let filter = state.visible_filter();
     state.view = TopologyView::build(&state.graph, &filter, Some(&state.view));
     if state.selected_index().is_none() {
@@ -287,11 +315,14 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::Back => {
+            if navigate::back(state) {
+                return Outcome::redraw();
+            }
             if state.focus_hops.is_some() {
                 state.focus_hops = None;
                 relayout(state);
-            } else if state.mode == Mode::EdgeTable {
-                state.mode = Mode::Topology;
+            } else if matches!(state.views.current(), View::EdgeTable) {
+                state.views.set_root(View::Topology);
             } else if state.namespace_filter.is_some() {
                 state.namespace_filter = None;
                 relayout(state);
@@ -309,12 +340,18 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             }
         }
         Action::ToggleEdgeTable => {
-            state.mode = match state.mode {
-                Mode::Topology => Mode::EdgeTable,
-                Mode::EdgeTable => Mode::Topology,
+            let root = match state.views.current() {
+                View::Topology => View::EdgeTable,
+                View::EdgeTable => View::Topology,
+                // The graph's two faces swap only while one of them is on screen.
+                _ => return Outcome::default(),
             };
+            state.views.set_root(root);
             Outcome::redraw()
         }
+        Action::OpenDetail => navigate::open_selected(state),
+        Action::NextTab => navigate::switch_tab(state, true),
+        Action::PreviousTab => navigate::switch_tab(state, false),
         Action::CycleGraphType => {
             state.graph_options.graph_type = state.graph_options.graph_type.next();
             rebuild_graph(state);
@@ -336,6 +373,7 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             relayout(state);
             Outcome::redraw()
         }
+        Action::Find if !state.views.is_at_root() => navigate::start_filter(state),
         Action::Find => {
             state.find = Some(FindState {
                 query: String::new(),
@@ -382,14 +420,28 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             follow_selected_edge(state);
             Outcome::redraw()
         }
-        Action::SelectLeft | Action::SelectRight | Action::SelectUp | Action::SelectDown => {
-            if state.mode == Mode::EdgeTable {
+        Action::SelectUp | Action::SelectDown | Action::PageUp | Action::PageDown
+            if !state.views.is_at_root() =>
+        {
+            navigate::move_row(state, action)
+        }
+        Action::SelectLeft | Action::SelectRight => {
+            if !state.views.is_at_root() {
+                return navigate::switch_tab(state, action == Action::SelectRight);
+            }
+            if matches!(state.views.current(), View::EdgeTable) {
+                return Outcome::default();
+            }
+            move_selection(state, action)
+        }
+        Action::SelectUp | Action::SelectDown => {
+            if matches!(state.views.current(), View::EdgeTable) {
                 return move_table_selection(state, action);
             }
             move_selection(state, action)
         }
         Action::PageUp | Action::PageDown => {
-            if state.mode == Mode::EdgeTable {
+            if matches!(state.views.current(), View::EdgeTable) {
                 return move_table_selection(state, action);
             }
             let rows = i32::from(state.viewport.height.max(1));
@@ -497,6 +549,9 @@ fn next_namespace(namespaces: &[String], current: Option<&str>) -> Option<String
 }
 
 fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
+    if !state.views.is_at_root() {
+        return on_filter_key(state, key);
+    }
     let Some(find) = &mut state.find else {
         return Outcome::default();
     };
@@ -537,6 +592,34 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
     if let Some(first) = state.find_matches().first().copied() {
         select_index(state, first);
     }
+    Outcome::redraw()
+}
+
+/// The find line in a detail view edits the list's filter as it is typed.
+fn on_filter_key(state: &mut State, key: FindKey) -> Outcome {
+    let Some(find) = &mut state.find else {
+        return Outcome::default();
+    };
+    match key {
+        FindKey::Char(c) if !c.is_control() => find.query.push(c),
+        FindKey::Char(_) => return Outcome::default(),
+        FindKey::Backspace => {
+            find.query.pop();
+        }
+        FindKey::Accept => {
+            state.find = None;
+            return Outcome::redraw();
+        }
+        FindKey::Cancel => {
+            state.find = None;
+            navigate::set_filter(state, None);
+            return Outcome::redraw();
+        }
+        FindKey::NextMatch => return navigate::move_row(state, Action::SelectDown),
+        FindKey::PreviousMatch => return navigate::move_row(state, Action::SelectUp),
+    }
+    let query = find.query.clone();
+    navigate::set_filter(state, Some(query));
     Outcome::redraw()
 }
 

@@ -33,16 +33,19 @@ pub enum KeyContext {
     Global,
     Topology,
     EdgeTable,
+    /// The workload, service and app views.
+    Detail,
     Help,
     /// A rule form, its menu, diff and conflict dialogs.
     Form,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 5] = [
+    pub const ALL: [KeyContext; 6] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
+        KeyContext::Detail,
         KeyContext::Help,
         KeyContext::Form,
     ];
@@ -53,6 +56,7 @@ impl KeyContext {
             KeyContext::Global => "global",
             KeyContext::Topology => "topology",
             KeyContext::EdgeTable => "edge_table",
+            KeyContext::Detail => "detail",
             KeyContext::Help => "help",
             KeyContext::Form => "form",
         }
@@ -81,7 +85,7 @@ pub struct Binding {
 /// instance has passed the duplicate-key check.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    contexts: [Vec<Binding>; 5],
+    contexts: [Vec<Binding>; KeyContext::ALL.len()],
     lookup: HashMap<(KeyContext, KeyPress), Action>,
 }
 
@@ -104,7 +108,7 @@ impl Keymap {
     /// Merges keymap files, lowest first: a later file's entry replaces that action's keys in
     /// that context.
     pub(super) fn from_layers(layers: &[ConfigText]) -> Result<Keymap, ConfigError> {
-        let mut drafts: [Vec<Draft>; 5] = Default::default();
+        let mut drafts: [Vec<Draft>; KeyContext::ALL.len()] = Default::default();
         for (layer_index, layer) in layers.iter().enumerate() {
             for entry in parse_layer(layer, layer_index)? {
                 let section = &mut drafts[entry.context.index()];

@@ -4,13 +4,14 @@ mod canvas;
 mod forms;
 pub mod glyphs;
 mod views;
+pub mod widgets;
 
 pub use views::help_line_count;
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::app::{Mode, Overlay, State};
+use crate::app::{Overlay, State, View};
 use crate::config::{KeyContext, Keymap, Theme};
 
 /// What drawing needs besides the state: the look and the keys, fixed for a session.
@@ -26,10 +27,11 @@ pub fn key_context(state: &State) -> KeyContext {
     if state.overlay.is_none() && (state.rules.form.is_some() || state.rules.menu.is_some()) {
         return KeyContext::Form;
     }
-    match (state.overlay, state.mode) {
+    match (state.overlay, state.views.current()) {
         (Some(Overlay::Help { .. }), _) => KeyContext::Help,
-        (None, Mode::EdgeTable) => KeyContext::EdgeTable,
-        (None, Mode::Topology) => KeyContext::Topology,
+        (None, View::EdgeTable) => KeyContext::EdgeTable,
+        (None, View::Topology) => KeyContext::Topology,
+        (None, View::Workload(_) | View::Service(_) | View::App(_)) => KeyContext::Detail,
     }
 }
 
@@ -52,9 +54,12 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
         ..area
     };
     views::header(frame, header, state, chrome);
-    match state.mode {
-        Mode::Topology => views::topology(frame, body, state, chrome),
-        Mode::EdgeTable => views::edge_table(frame, body, state, chrome),
+    match state.views.current() {
+        View::Topology => views::topology(frame, body, state, chrome),
+        View::EdgeTable => views::edge_table(frame, body, state, chrome),
+        View::Workload(view) => views::workload(frame, body, state, view, chrome),
+        View::Service(view) => views::service(frame, body, state, view, chrome),
+        View::App(view) => views::app(frame, body, state, view, chrome),
     }
     let notice_row = Rect {
         y: footer.y.saturating_sub(1),

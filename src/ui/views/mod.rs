@@ -1,14 +1,22 @@
 //! One function per screen part.
 
+mod application;
 mod bars;
+mod breadcrumbs;
+mod detail;
 mod edge_table;
 mod help;
+mod service;
 mod topology;
+mod workload;
 
+pub use application::app;
 pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};
+pub use service::service;
 pub use topology::topology;
+pub use workload::workload;
 
 use ratatui::style::Style;
 
