@@ -2,7 +2,9 @@
 
 use petgraph::Direction;
 
-use super::detail::{graph_of_samples, same_cluster, workload_node};
+use std::sync::Arc;
+
+use super::detail::{graph_of_samples, same_cluster, workload_node, LastAnswer};
 use super::views::{ListCursor, ObjectId};
 use super::workload::Sources;
 use crate::mesh::{Health, MeshGraph, NodeKey, TrafficSample};
@@ -88,9 +90,12 @@ impl AppDetail {
         let graph: &MeshGraph = if on_screen {
             from.graph
         } else {
+            let mut last = LastAnswer::default();
             let touches = |s: &TrafficSample| {
                 let d = &s.labels.destination;
-                d.app == id.name && d.namespace == id.namespace
+                last.check(Arc::as_ptr(d) as usize, || {
+                    d.app == id.name && d.namespace == id.namespace
+                })
             };
             own = graph_of_samples(from.samples, from.inventory, from.options, touches);
             &own

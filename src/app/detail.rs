@@ -1,6 +1,8 @@
 //! What the detail views share: which view a graph node opens, the node that stands for
 //! a workload, and a node's edges as rows of peers with their numbers.
 
+use std::collections::HashSet;
+
 use petgraph::stable_graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -133,14 +135,55 @@ pub fn graph_of_samples(
     samples: &[TrafficSample],
     inventory: &Inventory,
     options: &GraphOptions,
-    touches: impl Fn(&TrafficSample) -> bool,
+    mut touches: impl FnMut(&TrafficSample) -> bool,
 ) -> MeshGraph {
     let kept: Vec<TrafficSample> = samples.iter().filter(|s| touches(s)).cloned().collect();
+    // Only the namespaces the traffic names: indexing the whole inventory of a large mesh
+    // would cost more than the graph itself.
+    let namespaces: HashSet<&str> = kept
+        .iter()
+        .flat_map(|s| {
+            [
+                s.labels.source.namespace.as_str(),
+                s.labels.destination.namespace.as_str(),
+                s.labels.destination_service_namespace.as_str(),
+            ]
+        })
+        .collect();
+    let inventory = inventory.within(&namespaces);
     let options = GraphOptions {
         graph_type: GraphType::Workload,
         inject_service_nodes: false,
         idle_nodes: false,
         ..options.clone()
     };
-    build_graph(&kept, inventory, &options)
+    build_graph(&kept, &inventory, &options)
+}
+
+/// The answer for the last label allocation asked about. A snapshot's samples come in runs
+/// that share their labels' allocations, so a scan of a million samples mostly compares
+/// addresses instead of reading labels scattered over memory.
+#[derive(Debug)]
+pub struct LastAnswer<K> {
+    last: Option<(K, bool)>,
+}
+
+impl<K> Default for LastAnswer<K> {
+    fn default() -> Self {
+        LastAnswer { last: None }
+    }
+}
+
+impl<K: PartialEq> LastAnswer<K> {
+    /// `address` identifies the allocation (e.g. `Arc::as_ptr`); `compute` reads it.
+    pub fn check(&mut self, address: K, compute: impl FnOnce() -> bool) -> bool {
+        match &self.last {
+            Some((seen, answer)) if *seen == address => *answer,
+            _ => {
+                let answer = compute();
+                self.last = Some((address, answer));
+                answer
+            }
+        }
+    }
 }

@@ -9,28 +9,25 @@ use crate::mesh::{MeshGraph, NodeKey};
 /// Snapshots kept per series.
 pub const HISTORY_LEN: usize = 60;
 
-/// The last [`HISTORY_LEN`] values of one node or edge, oldest first.
+/// The last [`HISTORY_LEN`] rates of one node or edge, oldest first. Rates only: at 10k
+/// workloads the history holds some 40k trends.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trend {
     /// Requests (or TCP bytes) per second.
     pub rate: VecDeque<f32>,
-    /// Error percentage.
-    pub errors: VecDeque<f32>,
     /// The snapshot that last recorded a value.
     seen: u64,
 }
 
 impl Trend {
-    fn push(&mut self, rate: f64, error_pct: f64, generation: u64) {
+    fn push(&mut self, rate: f64, generation: u64) {
         if self.seen == generation {
             return;
         }
-        for (ring, value) in [(&mut self.rate, rate), (&mut self.errors, error_pct)] {
-            if ring.len() == HISTORY_LEN {
-                ring.pop_front();
-            }
-            ring.push_back(value as f32);
+        if self.rate.len() == HISTORY_LEN {
+            self.rate.pop_front();
         }
+        self.rate.push_back(rate as f32);
         self.seen = generation;
     }
 }
@@ -57,11 +54,15 @@ impl TrafficHistory {
             } else {
                 &node.outbound
             };
-            self.nodes.entry(node.key.clone()).or_default().push(
-                traffic.total,
-                traffic.error_pct(),
-                generation,
-            );
+            // A lookup first: cloning the key for `entry` would allocate for every node.
+            match self.nodes.get_mut(&node.key) {
+                Some(trend) => trend.push(traffic.total, generation),
+                None => {
+                    let mut trend = Trend::default();
+                    trend.push(traffic.total, generation);
+                    self.nodes.insert(node.key.clone(), trend);
+                }
+            }
         }
         for (_, from, to, edge) in graph.edges() {
             let (Some(from), Some(to)) = (graph.node(from), graph.node(to)) else {
@@ -72,22 +73,18 @@ impl TrafficHistory {
             } else {
                 edge.rps()
             };
-            self.record_edge(
-                &(from.key.clone(), to.key.clone(), edge.protocol),
-                rate,
-                edge.requests.error_pct(),
-            );
+            self.record_edge(&(from.key.clone(), to.key.clone(), edge.protocol), rate);
         }
     }
 
     /// One edge's values, for edges a view computed outside the main graph.
-    pub fn record_edge(&mut self, identity: &EdgeIdentity, rate: f64, error_pct: f64) {
+    pub fn record_edge(&mut self, identity: &EdgeIdentity, rate: f64) {
         let generation = self.generation;
         match self.edges.get_mut(identity) {
-            Some(trend) => trend.push(rate, error_pct, generation),
+            Some(trend) => trend.push(rate, generation),
             None => {
                 let mut trend = Trend::default();
-                trend.push(rate, error_pct, generation);
+                trend.push(rate, generation);
                 self.edges.insert(identity.clone(), trend);
             }
         }
@@ -123,7 +120,7 @@ mod tests {
         let mut history = TrafficHistory::default();
         for i in 0..75 {
             history.begin();
-            history.record_edge(&identity(), f64::from(i), 0.0);
+            history.record_edge(&identity(), f64::from(i));
             history.prune();
         }
         let trend = history.edge(&identity()).unwrap();
@@ -136,7 +133,7 @@ mod tests {
     fn an_edge_gone_from_a_snapshot_is_forgotten() {
         let mut history = TrafficHistory::default();
         history.begin();
-        history.record_edge(&identity(), 1.0, 0.0);
+        history.record_edge(&identity(), 1.0);
         history.prune();
         history.begin();
         history.prune();

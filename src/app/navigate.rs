@@ -75,10 +75,7 @@ pub fn refresh_current(state: &mut State, record: bool) {
         if let View::Workload(view) = &fresh {
             if view.detail.own_traffic {
                 for row in view.detail.inbound.iter().chain(&view.detail.outbound) {
-                    let error_pct = row.client_error_pct + row.server_error_pct;
-                    state
-                        .history
-                        .record_edge(&row.identity, row.rate, error_pct);
+                    state.history.record_edge(&row.identity, row.rate);
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Value};
 
-use super::detail::same_cluster;
+use super::detail::{same_cluster, LastAnswer};
 use super::views::{ListCursor, ObjectId};
 use crate::mesh::inventory::{IstioConfigInfo, IstioKind, ServicePort};
 use crate::mesh::rules::diff::to_yaml;
@@ -265,9 +265,12 @@ fn configured_split(
 /// proxies report them (the clients' reports where no server proxy reported).
 fn observed_split(samples: &[TrafficSample], host: &str) -> BTreeMap<String, f64> {
     let mut by_reporter: [BTreeMap<String, f64>; 2] = Default::default();
+    let mut last = LastAnswer::default();
     for sample in samples {
-        if !matches!(sample.kind, SampleKind::Requests)
-            || sample.labels.destination_service.as_str() != host
+        let service = sample.labels.destination_service.as_str();
+        // The address and length together name the allocation.
+        let address = (service.as_ptr() as usize, service.len());
+        if !matches!(sample.kind, SampleKind::Requests) || !last.check(address, || service == host)
         {
             continue;
         }

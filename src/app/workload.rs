@@ -3,7 +3,11 @@
 
 use petgraph::Direction;
 
-use super::detail::{graph_of_samples, same_cluster, traffic_rows, workload_node, TrafficRow};
+use std::sync::Arc;
+
+use super::detail::{
+    graph_of_samples, same_cluster, traffic_rows, workload_node, LastAnswer, TrafficRow,
+};
 use super::views::{ListCursor, ObjectId};
 use crate::mesh::inventory::{PodPhase, WorkloadKind};
 use crate::mesh::{GraphOptions, Health, Inventory, MeshGraph, TrafficSample};
@@ -219,11 +223,14 @@ impl WorkloadDetail {
                     traffic_rows(from.graph, node, Direction::Outgoing, from.show_clusters);
             }
             None => {
+                let is = |p: &crate::mesh::PeerLabels| {
+                    p.workload == id.name && p.namespace == id.namespace
+                };
+                let (mut source, mut destination) = (LastAnswer::default(), LastAnswer::default());
                 let touches = |s: &TrafficSample| {
-                    let is = |p: &crate::mesh::PeerLabels| {
-                        p.workload == id.name && p.namespace == id.namespace
-                    };
-                    is(&s.labels.source) || is(&s.labels.destination)
+                    let (from, to) = (&s.labels.source, &s.labels.destination);
+                    source.check(Arc::as_ptr(from) as usize, || is(from))
+                        || destination.check(Arc::as_ptr(to) as usize, || is(to))
                 };
                 let graph = graph_of_samples(from.samples, inventory, from.options, touches);
                 if let Some(node) = workload_node(&graph, id, several) {

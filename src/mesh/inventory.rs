@@ -256,6 +256,40 @@ impl Inventory {
         merged
     }
 
+    /// The part of the inventory in these namespaces (of any cluster).
+    pub fn within(&self, namespaces: &HashSet<&str>) -> Inventory {
+        let keep = |namespace: &String| namespaces.contains(namespace.as_str());
+        Inventory {
+            namespaces: self
+                .namespaces
+                .iter()
+                .filter(|n| keep(&n.name))
+                .cloned()
+                .collect(),
+            services: self
+                .services
+                .iter()
+                .filter(|s| keep(&s.namespace))
+                .cloned()
+                .collect(),
+            workloads: self
+                .workloads
+                .iter()
+                .filter(|w| keep(&w.namespace))
+                .cloned()
+                .collect(),
+            pods: Vec::new(),
+            istio_config: Vec::new(),
+            endpoints: Vec::new(),
+            inaccessible_namespaces: self
+                .inaccessible_namespaces
+                .iter()
+                .filter(|n| keep(&n.name))
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// The clusters the inventory holds objects of, sorted.
     pub fn clusters(&self) -> BTreeSet<&str> {
         self.cluster_names().collect()
