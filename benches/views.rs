@@ -57,6 +57,9 @@ fn draw(terminal: &mut Terminal<TestBackend>, state: &State, config: &LoadedConf
         .unwrap();
 }
 
+/// A way to open a view, with what the bench calls it.
+type Opening<'a> = (String, Box<dyn Fn(&mut State) + 'a>);
+
 /// Median time of opening a view with `open` and drawing it, then going back.
 fn open_and_draw(
     state: &mut State,
@@ -119,7 +122,7 @@ fn main() {
         )
     };
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    let cases: Vec<(String, Box<dyn Fn(&mut State)>)> = vec![
+    let cases: Vec<Opening<'_>> = vec![
         (
             format!("workload view ({workload}), pods tab"),
             Box::new(|s: &mut State| command(s, &format!("wl {workload}"))),

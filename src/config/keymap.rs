@@ -606,7 +606,8 @@ mod tests {
                 Action::PageUp,
                 Action::PageDown,
                 Action::CycleSort,
-                Action::ReverseSort
+                Action::ReverseSort,
+                Action::OpenDetail
             ]
         );
     }
