@@ -256,14 +256,15 @@ fn first_frame() {
 /// The access-log view: parsing lines, and a full buffer (5,000 lines) taking a batch
 /// and being drawn.
 fn access_log(config: &LoadedConfig) {
-    use meshtui::app::update::open_access_log;
+    use meshtui::app::navigate::open_pod_log;
     use meshtui::mesh::access_log::parse_line;
-    use meshtui::source::demo::{proxy_log_lines, DEMO_START_UNIX_S};
+    use meshtui::source::demo::{proxy_log_lines, DemoMesh, DEMO_START_UNIX_S};
     use meshtui::source::logs::{parse_lines, LogEvent, PodRef};
 
     println!("access log (shop frontend's demo log, 120x40):");
     let mut state = demo_state(DemoOptions::default(), 120, 40);
-    let snapshot = state.snapshot.clone().unwrap();
+    // What the proxies saw: every request's path, whether a metric labels it or not.
+    let snapshot = DemoMesh::new(DemoOptions::default()).proxy_traffic();
     let pod = PodRef::proxy("Kubernetes", "shop", "frontend-v1-0");
     let mut lines = Vec::new();
     for seed in 0..20 {
@@ -284,11 +285,13 @@ fn access_log(config: &LoadedConfig) {
         lines.len(),
         lines.len() as f64 / parse.as_secs_f64()
     );
-    let outcome = open_access_log(&mut state, pod);
-    let Some(meshtui::app::Effect::FollowLog { id, .. }) = outcome.effects.first() else {
+    let outcome = open_pod_log(&mut state, &pod);
+    let Some(id) = outcome.effects.iter().find_map(|effect| match effect {
+        meshtui::app::Effect::FollowLog { id, .. } => Some(*id),
+        _ => None,
+    }) else {
         return println!("  opening the log did not follow it");
     };
-    let id = *id;
     let parsed = parse_lines(lines.iter().cloned());
     while state.logs.open.as_ref().unwrap().dropped == 0 {
         let event = LogEvent::Lines(parsed.clone());

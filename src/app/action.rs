@@ -34,7 +34,7 @@ macro_rules! actions {
 actions! {
     Quit => "quit", "Quit meshtui";
     ShowHelp => "show_help", "Show the key bindings";
-    Back => "back", "Close the overlay or leave the current mode";
+    Back => "back", "Close the overlay, go back a view or leave a mode";
     SelectLeft => "select_left", "Select the node to the left";
     SelectRight => "select_right", "Select the node to the right";
     SelectUp => "select_up", "Select the node above (previous row in tables)";
@@ -50,8 +50,11 @@ actions! {
     WidenFocus => "widen_focus", "Show one more hop around the selection";
     NarrowFocus => "narrow_focus", "Show one hop less around the selection";
     CycleNamespace => "cycle_namespace", "Filter by the next namespace (all, then each)";
-    Find => "find", "Find a node by name";
+    Find => "find", "Find a node by name; filter a list";
     ToggleEdgeTable => "toggle_edge_table", "Switch between the graph and the edge table";
+    OpenDetail => "open_detail", "Open the selection's view (workload, service, app)";
+    NextTab => "next_tab", "Next tab (pods, inbound, outbound, interfaces, logs)";
+    PreviousTab => "previous_tab", "Previous tab";
     ToggleServiceNodes => "toggle_service_nodes", "Show or hide service nodes";
     ToggleIdleNodes => "toggle_idle_nodes", "Show or hide idle nodes (known, no traffic)";
     CycleGraphType => "cycle_graph_type", "Next graph type (versioned app/app/workload/service)";
@@ -60,7 +63,7 @@ actions! {
     Refresh => "refresh", "Refresh the data now";
     TogglePause => "toggle_pause", "Pause or resume live updates";
     EditRules => "edit_rules", "Edit the selected service's routing rules";
-    CommandLine => "command_line", "Type a command (:shift, :fault, :undo ...)";
+    CommandLine => "command_line", "Type a command (:wl, :svc, :ns, :shift, :undo ...)";
     UndoRule => "undo_rule", "Undo the last rule change";
     NextField => "next_field", "Next field (scrolls the diff)";
     PreviousField => "previous_field", "Previous field (scrolls the diff)";

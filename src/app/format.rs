@@ -65,6 +65,16 @@ pub fn age(seconds: f64) -> String {
     }
 }
 
+/// A pod's age, as kubectl shows it: `42s`, `3m`, `5h`, `12d`.
+pub fn long_age(seconds: f64) -> String {
+    let s = seconds.max(0.0).floor() as u64;
+    if s >= 2 * 86_400 {
+        format!("{}d", s / 86_400)
+    } else {
+        age(seconds)
+    }
+}
+
 /// A duration as the status bar shows a time window: `1m`, `30s`, `1h`.
 pub fn window(seconds: u64) -> String {
     if seconds % 3600 == 0 && seconds > 0 {
@@ -102,6 +112,9 @@ mod tests {
             (millis(1234.0), "1.2s"),
             (age(42.9), "42s"),
             (age(190.0), "3m"),
+            (long_age(190.0), "3m"),
+            (long_age(7_200.0), "2h"),
+            (long_age(400_000.0), "4d"),
             (window(60), "1m"),
             (window(90), "90s"),
         ];

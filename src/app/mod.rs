@@ -2,16 +2,24 @@
 
 pub mod access_log;
 pub mod action;
+pub mod application;
+pub mod detail;
 pub mod edge_table;
 pub mod effect;
 pub mod format;
 pub mod forms;
+pub mod history;
 pub mod interfaces;
+pub mod navigate;
+pub mod service;
 pub mod state;
 pub mod topology;
 pub mod update;
+pub mod views;
+pub mod workload;
 
 pub use action::Action;
 pub use effect::Effect;
-pub use state::{Mode, Overlay, State};
+pub use state::{Overlay, State};
 pub use update::{update, FindKey, Msg, Outcome};
+pub use views::View;

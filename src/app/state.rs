@@ -5,8 +5,10 @@ use std::time::Duration;
 use super::access_log::LogViewer;
 use super::edge_table::EdgeTableState;
 use super::forms::RuleEditing;
+use super::history::TrafficHistory;
 use super::interfaces::InterfacesState;
 use super::topology::{TopologyView, VisibleFilter};
+use super::views::{View, ViewStack};
 use crate::layout::{Rect, Viewport};
 use crate::mesh::{GraphOptions, MeshGraph, NodeKey};
 use crate::source::{MeshSnapshot, SourceDescription, SourceHealth};
@@ -19,13 +21,6 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// Focus shows this many hops unless widened or narrowed.
 pub const DEFAULT_FOCUS_HOPS: usize = 1;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Mode {
-    #[default]
-    Topology,
-    EdgeTable,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
@@ -56,7 +51,12 @@ pub struct State {
     pub view: TopologyView,
     /// All namespaces seen in the data, sorted; the filter cycles through them.
     pub namespaces: Vec<String>,
-    pub mode: Mode,
+    /// The topology (or edge table) at the bottom, the detail views opened above it.
+    pub views: ViewStack,
+    /// Recent traffic per node and edge, for the sparklines.
+    pub history: TrafficHistory,
+    /// The inventory holds several clusters: names alone do not say which object is meant.
+    pub several_clusters: bool,
     pub overlay: Option<Overlay>,
     pub find: Option<FindState>,
     pub selection: Option<NodeKey>,
@@ -97,7 +97,9 @@ impl State {
             graph: MeshGraph::default(),
             view: TopologyView::default(),
             namespaces: Vec::new(),
-            mode: Mode::Topology,
+            views: ViewStack::default(),
+            history: TrafficHistory::default(),
+            several_clusters: false,
             overlay: None,
             find: None,
             selection: None,
@@ -120,6 +122,11 @@ impl State {
             operation_label: crate::mesh::operations::DEFAULT_OPERATION_LABEL.into(),
             logs: LogViewer::default(),
         }
+    }
+
+    /// The view on screen.
+    pub fn current_view(&self) -> &View {
+        self.views.current()
     }
 
     /// The source is failing: what is on screen is the last data it sent.

@@ -8,13 +8,14 @@ use super::edge_table::{self, EdgeTableState};
 use super::effect::Effect;
 use super::format;
 use super::forms::{self, TextKey};
-use super::interfaces::{self as operations_view, InterfacesState};
-use super::state::{FindState, Mode, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
+use super::navigate;
+use super::state::{FindState, Overlay, State, DEFAULT_FOCUS_HOPS, FOOTER_ROWS, HEADER_ROWS};
 use super::topology::TopologyView;
+use super::views::View;
 use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
-use crate::source::logs::{LogEvent, PodRef};
+use crate::source::logs::LogEvent;
 use crate::source::operations::{OperationsError, OperationsReport};
 use crate::source::write::WriteEvent;
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
@@ -87,13 +88,31 @@ const PAN_STEP_COLUMNS: i32 = 8;
 const PAN_STEP_ROWS: i32 = 4;
 
 pub fn update(state: &mut State, msg: Msg) -> Outcome {
+    // Keys, commands and new data can change the view on screen (or its pods): what its
+    // tabs fetch follows.
+    let may_change_view = matches!(
+        msg,
+        Msg::Action(_) | Msg::Text(_) | Msg::Source(SourceEvent::Snapshot(_))
+    );
+    let mut outcome = on_message(state, msg);
+    if may_change_view {
+        let started = navigate::sync_tab_views(state);
+        if !started.is_empty() {
+            outcome.effects.extend(started);
+            outcome.redraw = true;
+        }
+    }
+    outcome
+}
+
+fn on_message(state: &mut State, msg: Msg) -> Outcome {
     match msg {
         Msg::Action(action) => on_action(state, action),
         Msg::Find(key) => match state.interfaces.as_mut().filter(|v| v.filtering) {
             Some(view) => view.on_filter_key(key),
             None => on_find_key(state, key),
         },
-        Msg::Text(key) => forms::on_form_text(state, key),
+        Msg::Text(key) => on_text(state, key),
         Msg::Write(event) => {
             let answered = match state.interfaces.as_mut() {
                 Some(view) => view.on_write_event(&mut state.rules, &event),
@@ -168,6 +187,21 @@ pub fn update(state: &mut State, msg: Msg) -> Outcome {
     }
 }
 
+/// Text keys: a command line's Enter runs a navigation command when it names one; the
+/// rule commands and everything else go to the forms.
+fn on_text(state: &mut State, key: TextKey) -> Outcome {
+    if key == TextKey::Enter {
+        if let Some(line) = state.rules.command.clone() {
+            let before = state.rules.command.take();
+            if let Some(outcome) = navigate::run_command(state, &line) {
+                return outcome;
+            }
+            state.rules.command = before;
+        }
+    }
+    forms::on_form_text(state, key)
+}
+
 /// Folds a new snapshot into the state: rebuilds the graph, keeps the selection and the
 /// layout where it can, and records the data's time.
 pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
@@ -178,6 +212,7 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     // With several clusters a namespace's name alone does not say which one refused it.
     let inventory = &snapshot.inventory;
     let several_clusters = inventory.clusters().len() > 1;
+    state.several_clusters = several_clusters;
     state.inaccessible_namespaces = inventory
         .inaccessible_namespaces
         .iter()
@@ -196,7 +231,11 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
         .map(|n| sanitize(&n.name))
         .collect();
     state.snapshot = Some(snapshot);
-    rebuild_graph(state);
+    build_graph_and_layout(state);
+    state.history.begin();
+    state.history.record_graph(&state.graph);
+    navigate::refresh_current(state, true);
+    state.history.prune();
     namespaces.extend(
         state
             .graph
@@ -207,8 +246,14 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.namespaces = namespaces.into_iter().collect();
 }
 
-/// Builds the graph from the kept snapshot with the current options and lays it out.
-fn rebuild_graph(state: &mut State) {
+/// Builds the graph from the kept snapshot with the current options, lays it out, and
+/// brings the detail view on screen up to date.
+pub(crate) fn rebuild_graph(state: &mut State) {
+    build_graph_and_layout(state);
+    navigate::refresh_current(state, false);
+}
+
+fn build_graph_and_layout(state: &mut State) {
     if let Some(snapshot) = &state.snapshot {
         state.graph = build_graph(&snapshot.samples, &snapshot.inventory, &state.graph_options);
     }
@@ -223,7 +268,7 @@ fn rebuild_graph(state: &mut State) {
     relayout(state);
 }
 
-fn relayout(state: &mut State) {
+pub(crate) fn relayout(state: &mut State) {
     let filter = state.visible_filter();
     state.view = TopologyView::build(&state.graph, &filter, Some(&state.view));
     if state.selected_index().is_none() {
@@ -303,6 +348,8 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
     if let Some(outcome) = forms::on_form_action(state, action) {
         return outcome;
     }
+    // The workload view's interfaces and logs tabs take their own keys first; what they
+    // leave (Esc with nothing of theirs to close, Tab, quit ...) goes on to the view.
     if let Some(outcome) = on_access_log_action(state, action) {
         return outcome;
     }
@@ -310,23 +357,9 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
         if let Some(outcome) = view.on_action(&mut state.rules, action) {
             return outcome;
         }
-        match action {
-            Action::Back => {
-                state.interfaces = None;
-                return Outcome::redraw();
-            }
-            // Over the view only these reach the rest of the app.
-            Action::Quit
-            | Action::ShowHelp
-            | Action::Refresh
-            | Action::TogglePause
-            | Action::UndoRule
-            | Action::CommandLine => {}
-            _ => return Outcome::default(),
-        }
     }
     match action {
-        Action::ShowInterfaces => open_interfaces(state),
+        Action::ShowInterfaces => navigate::open_interfaces(state),
         Action::EnableOperations => Outcome::default(),
         Action::Quit => Outcome::effect(Effect::Quit),
         Action::EditRules => forms::open_menu(state),
@@ -357,11 +390,14 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             Outcome::redraw()
         }
         Action::Back => {
+            if navigate::back(state) {
+                return Outcome::redraw();
+            }
             if state.focus_hops.is_some() {
                 state.focus_hops = None;
                 relayout(state);
-            } else if state.mode == Mode::EdgeTable {
-                state.mode = Mode::Topology;
+            } else if matches!(state.views.current(), View::EdgeTable) {
+                state.views.set_root(View::Topology);
             } else if state.namespace_filter.is_some() {
                 state.namespace_filter = None;
                 relayout(state);
@@ -379,12 +415,18 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             }
         }
         Action::ToggleEdgeTable => {
-            state.mode = match state.mode {
-                Mode::Topology => Mode::EdgeTable,
-                Mode::EdgeTable => Mode::Topology,
+            let root = match state.views.current() {
+                View::Topology => View::EdgeTable,
+                View::EdgeTable => View::Topology,
+                // The graph's two faces swap only while one of them is on screen.
+                _ => return Outcome::default(),
             };
+            state.views.set_root(root);
             Outcome::redraw()
         }
+        Action::OpenDetail => navigate::open_selected(state),
+        Action::NextTab => navigate::switch_tab(state, true),
+        Action::PreviousTab => navigate::switch_tab(state, false),
         Action::CycleGraphType => {
             state.graph_options.graph_type = state.graph_options.graph_type.next();
             rebuild_graph(state);
@@ -406,6 +448,7 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             relayout(state);
             Outcome::redraw()
         }
+        Action::Find if !state.views.is_at_root() => navigate::start_filter(state),
         Action::Find => {
             state.find = Some(FindState {
                 query: String::new(),
@@ -452,14 +495,28 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
             follow_selected_edge(state);
             Outcome::redraw()
         }
-        Action::SelectLeft | Action::SelectRight | Action::SelectUp | Action::SelectDown => {
-            if state.mode == Mode::EdgeTable {
+        Action::SelectUp | Action::SelectDown | Action::PageUp | Action::PageDown
+            if !state.views.is_at_root() =>
+        {
+            navigate::move_row(state, action)
+        }
+        Action::SelectLeft | Action::SelectRight => {
+            if !state.views.is_at_root() {
+                return navigate::switch_tab(state, action == Action::SelectRight);
+            }
+            if matches!(state.views.current(), View::EdgeTable) {
+                return Outcome::default();
+            }
+            move_selection(state, action)
+        }
+        Action::SelectUp | Action::SelectDown => {
+            if matches!(state.views.current(), View::EdgeTable) {
                 return move_table_selection(state, action);
             }
             move_selection(state, action)
         }
         Action::PageUp | Action::PageDown => {
-            if state.mode == Mode::EdgeTable {
+            if matches!(state.views.current(), View::EdgeTable) {
                 return move_table_selection(state, action);
             }
             let rows = i32::from(state.viewport.height.max(1));
@@ -489,29 +546,6 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
 
 /// Opens the interfaces view on the selected node's workload; nothing when the node
 /// stands for no single workload (a service, an app of several versions).
-fn open_interfaces(state: &mut State) -> Outcome {
-    let workload = state
-        .selected_index()
-        .and_then(|i| state.view.nodes.get(i))
-        .and_then(|n| state.graph.node(*n))
-        .and_then(operations_view::workload_of);
-    let Some(workload) = workload else {
-        state.notice = Some("select a workload to see its operations".into());
-        return Outcome::redraw();
-    };
-    let (view, query) = InterfacesState::open(
-        workload,
-        &state.operation_label,
-        state.window,
-        state.data_taken_at,
-    );
-    state.interfaces = Some(view);
-    Outcome {
-        effects: vec![query],
-        redraw: true,
-    }
-}
-
 fn pan(state: &mut State, dx: i32, dy: i32) -> Outcome {
     let (w, h) = (state.view.layout.width, state.view.layout.height);
     let before = state.viewport;
@@ -598,6 +632,9 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
             redraw: log.on_filter_key(key),
         };
     }
+    if !state.views.is_at_root() {
+        return on_filter_key(state, key);
+    }
     let Some(find) = &mut state.find else {
         return Outcome::default();
     };
@@ -641,38 +678,42 @@ fn on_find_key(state: &mut State, key: FindKey) -> Outcome {
     Outcome::redraw()
 }
 
-/// Opens the access log of `pod` (its `istio-proxy` container, see [`PodRef::proxy`]) over
-/// whatever is on screen, and starts following it.
-pub fn open_access_log(state: &mut State, pod: PodRef) -> Outcome {
-    let effect = state.logs.open(pod);
-    Outcome {
-        effects: vec![effect],
-        redraw: true,
-    }
-}
-
-/// Closes the access log and stops following it.
-pub fn close_access_log(state: &mut State) -> Outcome {
-    match state.logs.close() {
-        Some(effect) => Outcome {
-            effects: vec![effect],
-            redraw: true,
-        },
-        None => Outcome::default(),
-    }
-}
-
 /// The open access log's keys; `None` for keys it leaves to the rest (quit, help ...).
 fn on_access_log_action(state: &mut State, action: Action) -> Option<Outcome> {
-    if action == Action::Back {
-        return state.logs.open.is_some().then(|| close_access_log(state));
-    }
     let page = usize::from(access_log::page_rows(state.screen_height));
     let log = state.logs.open.as_mut()?;
     log.on_action(action, page).map(|redraw| Outcome {
         effects: Vec::new(),
         redraw,
     })
+}
+
+/// The find line in a detail view edits the list's filter as it is typed.
+fn on_filter_key(state: &mut State, key: FindKey) -> Outcome {
+    let Some(find) = &mut state.find else {
+        return Outcome::default();
+    };
+    match key {
+        FindKey::Char(c) if !c.is_control() => find.query.push(c),
+        FindKey::Char(_) => return Outcome::default(),
+        FindKey::Backspace => {
+            find.query.pop();
+        }
+        FindKey::Accept => {
+            state.find = None;
+            return Outcome::redraw();
+        }
+        FindKey::Cancel => {
+            state.find = None;
+            navigate::set_filter(state, None);
+            return Outcome::redraw();
+        }
+        FindKey::NextMatch => return navigate::move_row(state, Action::SelectDown),
+        FindKey::PreviousMatch => return navigate::move_row(state, Action::SelectUp),
+    }
+    let query = find.query.clone();
+    navigate::set_filter(state, Some(query));
+    Outcome::redraw()
 }
 
 /// The edge table's rows as the table state sorts them.

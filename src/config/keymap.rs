@@ -33,6 +33,8 @@ pub enum KeyContext {
     Global,
     Topology,
     EdgeTable,
+    /// The workload, service and app views.
+    Detail,
     Help,
     /// A rule form, its menu, diff and conflict dialogs.
     Form,
@@ -43,10 +45,11 @@ pub enum KeyContext {
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 7] = [
+    pub const ALL: [KeyContext; 8] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
+        KeyContext::Detail,
         KeyContext::Help,
         KeyContext::Form,
         KeyContext::Interfaces,
@@ -59,6 +62,7 @@ impl KeyContext {
             KeyContext::Global => "global",
             KeyContext::Topology => "topology",
             KeyContext::EdgeTable => "edge_table",
+            KeyContext::Detail => "detail",
             KeyContext::Help => "help",
             KeyContext::Form => "form",
             KeyContext::Interfaces => "interfaces",
@@ -610,7 +614,8 @@ mod tests {
                 Action::PageUp,
                 Action::PageDown,
                 Action::CycleSort,
-                Action::ReverseSort
+                Action::ReverseSort,
+                Action::OpenDetail
             ]
         );
     }

@@ -85,6 +85,10 @@ slots! {
     DiffAdded => "diff.added",
     DiffRemoved => "diff.removed",
     DiffHunk => "diff.hunk",
+    YamlKey => "yaml.key",
+    YamlString => "yaml.string",
+    YamlLiteral => "yaml.literal",
+    Trend => "trend",
 }
 
 const SLOT_COUNT: usize = Slot::ALL.len();

@@ -282,6 +282,8 @@ fn gateways_and_external_hosts_get_their_own_kinds() {
             name: "api.payments.example.com".into(),
             host: "api.payments.example.com".into(),
             external: true,
+            ports: Vec::new(),
+            selector: Default::default(),
         }],
         workloads: vec![WorkloadInfo {
             cluster: "Kubernetes".into(),
@@ -295,6 +297,7 @@ fn gateways_and_external_hosts_get_their_own_kinds() {
             gateway: Some(GatewayRole::Ingress),
             pods_ready: 1,
             pods_desired: 1,
+            labels: Default::default(),
         }],
         ..Default::default()
     };
@@ -1034,6 +1037,7 @@ fn inventory_workload(namespace: &str, name: &str, app: &str, version: &str) -> 
         gateway: None,
         pods_ready: 1,
         pods_desired: 1,
+        labels: Default::default(),
     }
 }
 
@@ -1048,6 +1052,8 @@ fn inventory_service(namespace: &str, name: &str, external: bool) -> ServiceInfo
             format!("{name}.{namespace}.svc.cluster.local")
         },
         external,
+        ports: Vec::new(),
+        selector: Default::default(),
     }
 }
 

@@ -24,6 +24,7 @@ fn workload(cluster: &str, namespace: &str, name: &str, sidecar: bool) -> Worklo
         gateway: None,
         pods_ready: 1,
         pods_desired: 1,
+        labels: Default::default(),
     }
 }
 

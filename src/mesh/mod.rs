@@ -18,7 +18,8 @@ pub use build::{build_graph, GraphOptions, TcpRate};
 pub use graph::{AppBox, GraphType, MeshGraph, MeshNode, NodeKey, NodeKind, ServiceEdge};
 pub use health::{Health, HealthThresholds};
 pub use inventory::{
-    Inventory, InventoryIndex, NamespaceInfo, NamespaceRef, ServiceInfo, WorkloadInfo,
+    EndpointInfo, EndpointSliceInfo, Inventory, InventoryIndex, Labels, NamespaceInfo,
+    NamespaceRef, PodInfo, ServiceInfo, ServicePort, WorkloadInfo,
 };
 pub use label_value::{LabelInterner, LabelValue};
 pub use labels::{IstioLabel, IstioLabels, IstioMetric, LabelError};

@@ -25,6 +25,22 @@ pub fn sanitize(input: &str) -> String {
     out
 }
 
+/// A JSON value with every string in it, keys included, passed through [`sanitize`].
+pub fn sanitize_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Value::String(sanitize(text)),
+        Value::Array(items) => Value::Array(items.iter().map(sanitize_json).collect()),
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| (sanitize(k), sanitize_json(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 fn needs_work(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

@@ -4,13 +4,15 @@ mod canvas;
 mod forms;
 pub mod glyphs;
 mod views;
+pub mod widgets;
 
 pub use views::{draw_access_log, help_line_count};
 
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::app::{Mode, Overlay, State};
+use crate::app::workload::WorkloadTab;
+use crate::app::{Overlay, State, View};
 use crate::config::{KeyContext, Keymap, Theme};
 
 /// What drawing needs besides the state: the look and the keys, fixed for a session.
@@ -26,12 +28,21 @@ pub fn key_context(state: &State) -> KeyContext {
     if state.overlay.is_none() && (state.rules.form.is_some() || state.rules.menu.is_some()) {
         return KeyContext::Form;
     }
-    match (state.overlay, state.mode) {
+    match (state.overlay, state.views.current()) {
         (Some(Overlay::Help { .. }), _) => KeyContext::Help,
-        (None, _) if state.logs.open.is_some() => KeyContext::AccessLog,
-        (None, _) if state.interfaces.is_some() => KeyContext::Interfaces,
-        (None, Mode::EdgeTable) => KeyContext::EdgeTable,
-        (None, Mode::Topology) => KeyContext::Topology,
+        (None, View::Workload(view))
+            if view.tab == WorkloadTab::Logs && state.logs.open.is_some() =>
+        {
+            KeyContext::AccessLog
+        }
+        (None, View::Workload(view))
+            if view.tab == WorkloadTab::Interfaces && state.interfaces.is_some() =>
+        {
+            KeyContext::Interfaces
+        }
+        (None, View::EdgeTable) => KeyContext::EdgeTable,
+        (None, View::Topology) => KeyContext::Topology,
+        (None, View::Workload(_) | View::Service(_) | View::App(_)) => KeyContext::Detail,
     }
 }
 
@@ -54,13 +65,12 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
         ..area
     };
     views::header(frame, header, state, chrome);
-    match (&state.logs.open, &state.interfaces, state.mode) {
-        (Some(log), _, _) => draw_access_log(frame, body, log, chrome),
-        (None, Some(view), _) => {
-            views::draw_interfaces(frame, body, view, chrome, state.now_unix_s)
-        }
-        (None, None, Mode::Topology) => views::topology(frame, body, state, chrome),
-        (None, None, Mode::EdgeTable) => views::edge_table(frame, body, state, chrome),
+    match state.views.current() {
+        View::Topology => views::topology(frame, body, state, chrome),
+        View::EdgeTable => views::edge_table(frame, body, state, chrome),
+        View::Workload(view) => views::workload(frame, body, state, view, chrome),
+        View::Service(view) => views::service(frame, body, state, view, chrome),
+        View::App(view) => views::app(frame, body, state, view, chrome),
     }
     let notice_row = Rect {
         y: footer.y.saturating_sub(1),

@@ -1,7 +1,7 @@
 //! The access-log view at 120x40 on a demo pod's log (seed 1, frozen clock): an insta
 //! snapshot of the text, and buffer assertions for the colours of 5xx and 4xx rows.
 
-use meshtui::app::update::{close_access_log, open_access_log};
+use meshtui::app::navigate::open_pod_log;
 use meshtui::app::{update, Action, Effect, FindKey, Msg, State};
 use meshtui::config::{ColorChoice, Slot};
 use meshtui::source::demo::{proxy_log_lines, DemoMesh, DEMO_START_UNIX_S};
@@ -16,7 +16,7 @@ use crate::support::screen::{render, text};
 fn state_with_log() -> State {
     let mut state = demo_state(120, 40);
     let pod = PodRef::proxy("Kubernetes", "shop", "frontend-v1-0");
-    let outcome = open_access_log(&mut state, pod.clone());
+    let outcome = open_pod_log(&mut state, &pod);
     let [Effect::FollowLog { id, .. }] = outcome.effects.as_slice() else {
         panic!("opening the log follows it: {:?}", outcome.effects);
     };
@@ -151,12 +151,13 @@ fn only_5xx_rows_remain_under_the_5xx_filter_and_the_path_filter_narrows_them() 
 }
 
 #[test]
-fn esc_closes_the_log_and_stops_following_it() {
+fn esc_leaves_the_workload_view_and_stops_following_its_log() {
     let mut state = state_with_log();
     let outcome = update(&mut state, Msg::Action(Action::Back));
     assert_eq!(outcome.effects, vec![Effect::StopLog]);
     assert!(state.logs.open.is_none());
     let screen = text(&render(&state, &config("dark", ColorChoice::TrueColor)));
     assert!(!screen.contains("access log"), "{screen}");
-    assert_eq!(close_access_log(&mut state).effects, Vec::new());
+    let again = update(&mut state, Msg::Action(Action::Back));
+    assert_eq!(again.effects, Vec::new(), "nothing more to stop");
 }

@@ -669,6 +669,7 @@ fn listed_virtual_service(name: &str, host: &str) -> IstioConfigInfo {
         kind: IstioKind::VirtualService,
         hosts: vec![host.into()],
         default_route: Vec::new(),
+        spec: None,
     }
 }
 

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
-use meshtui::app::update::open_access_log;
+use meshtui::app::navigate::open_pod_log;
 use meshtui::app::{update, Msg};
 use meshtui::config::ColorChoice;
 use meshtui::mesh::access_log::LogLine;
 use meshtui::source::kube::{KubeLogFollower, LogSettings};
 use meshtui::source::logs::{LogEvent, LogFollower, PodRef};
+use meshtui::source::SourceEvent;
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -208,8 +209,18 @@ async fn a_followed_log_brings_later_lines_keeps_escapes_off_the_screen_and_resu
     }
 
     // The same lines through the app and onto the screen: nothing of the escapes shows.
+    // The demo's productpage, with the emulator's pod in place of its own.
     let mut state = demo_state(120, 40);
-    let id = match open_access_log(&mut state, pod.clone()).effects.as_slice() {
+    let mut snapshot = state.snapshot.clone().unwrap();
+    let listed = snapshot
+        .inventory
+        .pods
+        .iter_mut()
+        .find(|p| p.workload.as_deref() == Some("productpage-v1"))
+        .expect("the demo has a productpage pod");
+    listed.name = POD.into();
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+    let id = match open_pod_log(&mut state, &pod).effects.as_slice() {
         [meshtui::app::Effect::FollowLog { id, .. }] => *id,
         other => panic!("opening the log follows it: {other:?}"),
     };

@@ -16,7 +16,8 @@ use meshtui::source::{InventoryFeed, InventoryHealth, InventoryState};
 use serde_json::json;
 
 use crate::support::kube_emulator::{
-    bookinfo_objects, EmulatorOptions, Fault, IstioApis, KubeEmulator,
+    bookinfo_objects, endpoint_slice, pod_ip, pod_name, EmulatorOptions, EndpointTarget, Fault,
+    IstioApis, KubeEmulator,
 };
 
 /// Only guards against a hang: every wait ends as soon as the feed shows what it waits for.
@@ -604,4 +605,156 @@ async fn the_emulator_speaks_the_api_servers_wire_format_to_kube_client() {
     let gone = next(&mut stale).await.unwrap().unwrap();
     assert!(matches!(gone, WatchEvent::Error(ref e) if e.code == 410 && e.reason == "Expired"));
     assert!(next(&mut stale).await.is_none(), "the expired watch ends");
+}
+
+#[tokio::test]
+async fn pods_carry_their_node_start_time_address_and_restarts() {
+    let mut objects = bookinfo_objects();
+    // ratings-v1 crash-looped twice and now waits to start again.
+    let ratings = objects
+        .iter_mut()
+        .find(|o| o["kind"] == "Pod" && o["metadata"]["labels"]["app"] == "ratings")
+        .unwrap();
+    ratings["status"]["phase"] = json!("Pending");
+    ratings["status"]["containerStatuses"][0]["restartCount"] = json!(2);
+    let emulator = KubeEmulator::with_objects(objects).await;
+    let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+    let state = wait_for(&mut feed, "a synced inventory", is_ok).await;
+    let pod = |app: &str| {
+        state
+            .inventory
+            .pods
+            .iter()
+            .find(|p| p.app.as_deref() == Some(app))
+            .unwrap_or_else(|| panic!("a {app} pod"))
+    };
+
+    let details = pod("details");
+    assert_eq!(details.node.as_deref(), Some("kind-control-plane"));
+    assert_eq!(details.ip.as_deref(), Some("10.244.0.10"));
+    // 2026-11-24T10:00:00Z
+    assert_eq!(details.started_at_unix_s, Some(1_795_514_400.0));
+    assert_eq!(details.phase, PodPhase::Running);
+    assert_eq!(details.restarts, 0);
+    assert!(details.sidecar_injected);
+    assert_eq!(details.proxy_version.as_deref(), Some("1.22.0"));
+    assert_eq!(
+        details.labels.get("version").map(String::as_str),
+        Some("v1")
+    );
+
+    let ratings = pod("ratings");
+    assert_eq!(ratings.phase, PodPhase::Pending);
+    assert_eq!(ratings.restarts, 2);
+
+    let reviews = state
+        .inventory
+        .services
+        .iter()
+        .find(|s| s.name == "reviews")
+        .unwrap();
+    assert_eq!(reviews.ports.len(), 1);
+    assert_eq!(
+        (reviews.ports[0].name.as_deref(), reviews.ports[0].port),
+        (Some("http"), 9080)
+    );
+    assert_eq!(reviews.ports[0].target_port, "9080");
+    assert_eq!(
+        reviews.selector.get("app").map(String::as_str),
+        Some("reviews")
+    );
+    let workload = state
+        .inventory
+        .workload("Kubernetes", "bookinfo", "reviews-v3")
+        .unwrap();
+    assert!(
+        reviews.selects(&workload.labels),
+        "reviews selects reviews-v3"
+    );
+    task.abort();
+}
+
+#[tokio::test]
+async fn endpoints_say_which_pods_are_ready_and_follow_the_slices_as_they_change() {
+    let emulator = KubeEmulator::with_objects(bookinfo_objects()).await;
+    let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+    let state = wait_for(&mut feed, "a synced inventory", is_ok).await;
+    let service = |state: &InventoryState| {
+        state
+            .inventory
+            .services
+            .iter()
+            .find(|s| s.name == "reviews")
+            .cloned()
+            .unwrap()
+    };
+    let reviews = service(&state);
+    let endpoints: Vec<_> = state.inventory.endpoints_of(&reviews).cloned().collect();
+    assert_eq!(endpoints.len(), 3, "{endpoints:?}");
+    assert!(endpoints.iter().all(|e| e.ready));
+    let v2_pod = pod_name("reviews-v2", 3);
+    assert!(
+        endpoints
+            .iter()
+            .any(|e| e.pod.as_deref() == Some(v2_pod.as_str())
+                && e.addresses == [pod_ip(3)]
+                && e.node.as_deref() == Some("kind-control-plane")),
+        "{endpoints:?}"
+    );
+
+    // reviews-v2 fails its readiness probe: the controller rewrites the slice.
+    let targets: Vec<EndpointTarget> = [(2, "v1"), (3, "v2"), (4, "v3")]
+        .into_iter()
+        .map(|(index, version)| EndpointTarget {
+            pod: pod_name(&format!("reviews-{version}"), index),
+            ip: pod_ip(index),
+            ready: version != "v2",
+        })
+        .collect();
+    emulator.replace(endpoint_slice("bookinfo", "reviews", 9080, &targets));
+    let state = wait_for(&mut feed, "reviews-v2 not ready", |s| {
+        let reviews = service(s);
+        let not_ready = s
+            .inventory
+            .endpoints_of(&reviews)
+            .any(|e| !e.ready && e.pod.as_deref() == Some(v2_pod.as_str()));
+        not_ready
+    })
+    .await;
+    let reviews = service(&state);
+    let ready = state
+        .inventory
+        .endpoints_of(&reviews)
+        .filter(|e| e.ready)
+        .count();
+    assert_eq!(ready, 2);
+    task.abort();
+}
+
+#[tokio::test]
+async fn the_spec_of_istio_config_is_kept_without_escape_sequences() {
+    let emulator = KubeEmulator::with_objects(bookinfo_objects()).await;
+    emulator.create(json!({
+        "apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+        "metadata": {"name": "ratings", "namespace": "bookinfo"},
+        "spec": {
+            "hosts": ["ratings"],
+            "http": [{"name": "to-v1\u{1b}[2J", "route": [{"destination": {"host": "ratings", "subset": "v1"}, "weight": 100}]}]
+        }
+    }));
+    let (mut feed, task) = watch_inventory(emulator.client(), all_namespaces());
+    let state = wait_for(&mut feed, "the ratings VirtualService", |s| {
+        s.inventory.istio_config.iter().any(|c| c.name == "ratings")
+    })
+    .await;
+    let ratings = state
+        .inventory
+        .istio_config
+        .iter()
+        .find(|c| c.name == "ratings" && c.kind == IstioKind::VirtualService)
+        .unwrap();
+    let spec = ratings.spec.as_deref().expect("the spec is kept");
+    assert_eq!(spec.pointer("/http/0/name"), Some(&json!("to-v1")));
+    assert_eq!(spec.pointer("/http/0/route/0/weight"), Some(&json!(100)));
+    task.abort();
 }

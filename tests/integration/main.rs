@@ -9,6 +9,7 @@ mod analyze_cli;
 mod analyze_conformance;
 mod cli;
 mod demo_rules;
+mod detail_screens;
 mod exporter;
 mod forms;
 mod interfaces;

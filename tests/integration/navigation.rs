@@ -1,13 +1,15 @@
-//! What the keys do to the topology, as a user sees it: focus, namespace filter, find,
-//! the edge table's order, and a layout that holds still when only numbers change.
+//! What the keys do, as a user sees it: focus, namespace filter, find, the edge table's
+//! order, a layout that holds still when only numbers change, and the detail views Enter
+//! opens, Esc leaves and `:` commands jump to.
 
 use std::collections::BTreeSet;
 
 use meshtui::app::edge_table::SortKey;
 use meshtui::app::topology::node_label;
 use meshtui::app::update::table_rows;
-use meshtui::app::{update, Action, FindKey, Msg, State};
-use meshtui::mesh::NodeKind;
+use meshtui::app::workload::WorkloadTab;
+use meshtui::app::{update, Action, FindKey, Msg, State, View};
+use meshtui::mesh::{GraphType, NodeKind};
 use meshtui::source::demo::DemoMesh;
 
 use crate::support::demo::options;
@@ -41,6 +43,8 @@ fn act(state: &mut State, actions: &[Action]) {
         update(state, Msg::Action(*action));
     }
 }
+
+use crate::detail_screens::command;
 
 fn find(state: &mut State, text: &str) {
     act(state, &[Action::Find]);
@@ -402,4 +406,248 @@ fn the_graph_type_key_switches_what_a_node_stands_for() {
         "istio-ingressgateway",
         "the gateway stays selected"
     );
+}
+
+/// What the screen's top line says: the breadcrumbs of a detail view.
+fn header(state: &State) -> String {
+    let config = crate::support::demo::config("dark", meshtui::config::ColorChoice::TrueColor);
+    let screen = crate::support::screen::text(&crate::support::screen::render(state, &config));
+    screen.lines().next().unwrap_or_default().to_owned()
+}
+
+/// The subject of the view on screen, as `kind namespace/name`.
+fn current_view(state: &State) -> String {
+    match state.views.current() {
+        View::Topology => "topology".into(),
+        View::EdgeTable => "edges".into(),
+        View::Workload(v) => format!("workload {}/{}", v.id.namespace, v.id.name),
+        View::Service(v) => format!("service {}/{}", v.id.namespace, v.id.name),
+        View::App(v) => format!("app {}/{}", v.id.namespace, v.id.name),
+    }
+}
+
+fn notice(state: &State) -> String {
+    state
+        .rules
+        .notice
+        .as_ref()
+        .map(|n| n.text.clone())
+        .unwrap_or_default()
+}
+
+#[test]
+fn enter_on_a_workload_opens_its_view_and_escape_returns_to_the_same_node() {
+    let mut state = demo_state();
+    find(&mut state, "reviews v2");
+    act(&mut state, &[Action::OpenDetail]);
+    assert_eq!(current_view(&state), "workload bookinfo/reviews-v2");
+    assert!(
+        header(&state).contains("topology › bookinfo › reviews-v2 › pods"),
+        "{}",
+        header(&state)
+    );
+    act(&mut state, &[Action::Back]);
+    assert_eq!(current_view(&state), "topology");
+    assert_eq!(selected_label(&state), "reviews v2");
+}
+
+#[test]
+fn the_keymap_sends_enter_tab_and_escape_to_the_views() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let config = crate::support::demo::config("dark", meshtui::config::ColorChoice::TrueColor);
+    let key = |state: &State, code| {
+        meshtui::runtime::translate_key(
+            state,
+            &config.keymap,
+            &KeyEvent::new(code, KeyModifiers::NONE),
+        )
+        .unwrap()
+    };
+    let mut state = demo_state();
+    find(&mut state, "ratings");
+    let enter = key(&state, KeyCode::Enter);
+    update(&mut state, enter);
+    assert_eq!(current_view(&state), "workload bookinfo/ratings-v1");
+    let tab = key(&state, KeyCode::Tab);
+    assert_eq!(tab, Msg::Action(Action::NextTab));
+    update(&mut state, tab);
+    assert!(header(&state).ends_with("inbound") || header(&state).contains("› inbound"));
+    let escape = key(&state, KeyCode::Esc);
+    update(&mut state, escape);
+    assert_eq!(current_view(&state), "topology");
+}
+
+#[test]
+fn an_app_node_opens_the_app_and_a_version_opens_its_workload_two_levels_deep() {
+    let mut state = demo_state();
+    command(&mut state, "graph app");
+    find(&mut state, "reviews");
+    act(&mut state, &[Action::OpenDetail]);
+    assert_eq!(current_view(&state), "app bookinfo/reviews");
+    act(&mut state, &[Action::SelectDown, Action::OpenDetail]);
+    assert_eq!(current_view(&state), "workload bookinfo/reviews-v2");
+    assert!(
+        header(&state).contains("topology › bookinfo › reviews (app) › reviews-v2 › pods"),
+        "{}",
+        header(&state)
+    );
+    act(&mut state, &[Action::Back]);
+    assert_eq!(current_view(&state), "app bookinfo/reviews");
+    act(&mut state, &[Action::Back, Action::Back]);
+    assert_eq!(current_view(&state), "topology");
+}
+
+#[test]
+fn a_service_node_opens_the_service_and_an_endpoint_opens_its_pods_workload() {
+    let mut state = demo_state();
+    command(&mut state, "graph service");
+    find(&mut state, "ratings");
+    act(&mut state, &[Action::OpenDetail]);
+    assert_eq!(current_view(&state), "service bookinfo/ratings");
+    act(&mut state, &[Action::OpenDetail]);
+    assert_eq!(current_view(&state), "workload bookinfo/ratings-v1");
+}
+
+#[test]
+fn enter_on_a_callers_row_opens_the_callers_workload() {
+    let mut state = demo_state();
+    command(&mut state, "wl reviews-v1");
+    act(&mut state, &[Action::NextTab, Action::OpenDetail]);
+    assert_eq!(current_view(&state), "workload bookinfo/productpage-v1");
+}
+
+#[test]
+fn enter_on_a_pod_chooses_it_for_the_logs_tab() {
+    let mut state = demo_state();
+    command(&mut state, "wl reviews-v1");
+    act(&mut state, &[Action::SelectDown, Action::OpenDetail]);
+    let View::Workload(view) = state.views.current() else {
+        panic!("still the workload view");
+    };
+    assert_eq!(view.tab, WorkloadTab::Logs);
+    assert_eq!(view.log_pod().unwrap().name, "reviews-v1-1");
+}
+
+#[test]
+fn commands_open_views_filter_namespaces_switch_graphs_and_name_their_mistakes() {
+    let mut state = demo_state();
+    command(&mut state, "svc ratings");
+    assert_eq!(current_view(&state), "service bookinfo/ratings");
+    command(&mut state, "app reviews");
+    assert_eq!(current_view(&state), "app bookinfo/reviews");
+    assert_eq!(state.views.depth(), 2);
+
+    command(&mut state, "ns shop");
+    assert_eq!(current_view(&state), "topology");
+    assert_eq!(state.namespace_filter.as_deref(), Some("shop"));
+    command(&mut state, "ns all");
+    assert_eq!(state.namespace_filter, None);
+
+    command(&mut state, "graph workload");
+    assert_eq!(state.graph_options.graph_type, GraphType::Workload);
+    assert!(visible_labels(&state).contains("reviews-v2"));
+
+    command(&mut state, "wl no-such-workload");
+    assert_eq!(current_view(&state), "topology");
+    assert_eq!(notice(&state), "no workload named no-such-workload");
+    command(&mut state, "ns nowhere");
+    assert_eq!(notice(&state), "no namespace nowhere in the data");
+    command(&mut state, "graph spiral");
+    assert!(
+        notice(&state).contains("unknown graph spiral"),
+        "{}",
+        notice(&state)
+    );
+    // The rule commands still reach the forms.
+    command(&mut state, "shfit");
+    assert!(
+        notice(&state).contains("unknown command :shfit"),
+        "{}",
+        notice(&state)
+    );
+}
+
+#[test]
+fn in_the_app_and_service_graphs_the_workload_view_still_shows_its_traffic() {
+    let mut state = demo_state();
+    command(&mut state, "wl reviews-v2");
+    let View::Workload(view) = state.views.current() else {
+        panic!()
+    };
+    let on_graph = view.detail.inbound.clone();
+    command(&mut state, "graph service");
+    command(&mut state, "wl reviews-v2");
+    let View::Workload(view) = state.views.current() else {
+        panic!()
+    };
+    assert!(view.detail.own_traffic);
+    let rates = |rows: &[meshtui::app::detail::TrafficRow]| {
+        rows.iter()
+            .map(|r| (r.target.clone(), (r.rate * 1000.0).round()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(rates(&view.detail.inbound), rates(&on_graph));
+}
+
+#[test]
+fn slash_filters_a_detail_views_list_and_escape_clears_the_filter() {
+    let mut state = demo_state();
+    command(&mut state, "wl productpage-v1");
+    act(&mut state, &[Action::NextTab, Action::NextTab]);
+    let rows = |state: &State| match state.views.current() {
+        View::Workload(view) => view
+            .visible_rows()
+            .iter()
+            .map(|&i| view.detail.outbound[i].peer.clone())
+            .collect::<Vec<_>>(),
+        _ => panic!("the workload view"),
+    };
+    assert_eq!(rows(&state).len(), 4, "{:?}", rows(&state));
+    act(&mut state, &[Action::Find]);
+    for c in "REV".chars() {
+        update(&mut state, Msg::Find(FindKey::Char(c)));
+    }
+    assert_eq!(
+        rows(&state),
+        [
+            "bookinfo/reviews v1",
+            "bookinfo/reviews v2",
+            "bookinfo/reviews v3"
+        ]
+    );
+    update(&mut state, Msg::Find(FindKey::Accept));
+    assert_eq!(rows(&state).len(), 3, "Enter keeps the filter");
+    act(&mut state, &[Action::Find]);
+    update(&mut state, Msg::Find(FindKey::Cancel));
+    assert_eq!(rows(&state).len(), 4);
+    assert_eq!(
+        current_view(&state),
+        "workload bookinfo/productpage-v1",
+        "Esc in the filter leaves the view open"
+    );
+}
+
+#[test]
+fn a_new_snapshot_refreshes_the_open_view_and_keeps_its_tab_and_selection() {
+    let mut state = demo_state();
+    command(&mut state, "wl productpage-v1");
+    act(
+        &mut state,
+        &[Action::NextTab, Action::NextTab, Action::SelectDown],
+    );
+    let mut mesh = DemoMesh::new(options());
+    mesh.step();
+    update(
+        &mut state,
+        Msg::Source(SourceEvent::Snapshot(Box::new(mesh.snapshot()))),
+    );
+    let View::Workload(view) = state.views.current() else {
+        panic!()
+    };
+    assert_eq!((view.tab, view.cursor.selected), (WorkloadTab::Outbound, 1));
+    let history = state
+        .history
+        .edge(&view.detail.outbound[0].identity)
+        .unwrap();
+    assert_eq!(history.rate.len(), 2, "the first snapshot and this one");
 }

@@ -1,7 +1,13 @@
 //! The demo mesh as data: workloads, services and the routes traffic takes between them.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::mesh::inventory::{GatewayRole, NamespaceInfo, PodInfo, PodPhase, WorkloadKind};
-use crate::mesh::{Inventory, Protocol, ServiceInfo, WorkloadInfo};
+use crate::mesh::{
+    EndpointInfo, EndpointSliceInfo, Inventory, Labels, Protocol, ServiceInfo, ServicePort,
+    WorkloadInfo,
+};
 
 use super::latency::LatencyProfile;
 use super::DemoError;
@@ -380,7 +386,9 @@ impl MeshModel {
         Ok(())
     }
 
-    pub fn inventory(&self) -> Inventory {
+    /// The inventory a cluster running this mesh would list, its pods started at
+    /// deterministic times before `now_unix_s`.
+    pub fn inventory(&self, now_unix_s: f64) -> Inventory {
         let namespaces = self
             .namespaces
             .iter()
@@ -390,23 +398,45 @@ impl MeshModel {
                 injection_enabled: *injection_enabled,
             })
             .collect();
-        let services = self
-            .services
-            .iter()
-            .filter(|s| s.kind != ServiceKind::Passthrough)
-            .map(|s| ServiceInfo {
+        // One label map per workload, shared by the workload, its pods and its services.
+        let labels: Vec<Labels> = self.workloads.iter().map(workload_labels).collect();
+        let listed_kubernetes = |s: &&ServiceSpec| s.kind == ServiceKind::Kubernetes;
+        let mut services: Vec<ServiceInfo> = Vec::with_capacity(self.services.len());
+        let mut endpoints = Vec::new();
+        for (index, s) in self.services.iter().enumerate() {
+            if s.kind == ServiceKind::Passthrough {
+                continue;
+            }
+            let kubernetes = listed_kubernetes(&s);
+            let selector = if kubernetes {
+                self.selector(s)
+            } else {
+                Labels::default()
+            };
+            let ports = if kubernetes {
+                vec![self.service_port(index)]
+            } else {
+                Vec::new()
+            };
+            if kubernetes {
+                endpoints.push(self.endpoint_slice(s));
+            }
+            services.push(ServiceInfo {
                 cluster: CLUSTER.into(),
                 namespace: s.namespace.clone(),
                 name: s.name.clone(),
                 host: s.host.clone(),
                 external: s.kind == ServiceKind::ServiceEntry,
-            })
-            .collect();
+                ports,
+                selector,
+            });
+        }
         let workloads = self
             .workloads
             .iter()
-            .filter(|w| w.listed)
-            .map(|w| WorkloadInfo {
+            .zip(&labels)
+            .filter(|(w, _)| w.listed)
+            .map(|(w, labels)| WorkloadInfo {
                 cluster: CLUSTER.into(),
                 namespace: w.namespace.clone(),
                 name: w.name.clone(),
@@ -418,22 +448,116 @@ impl MeshModel {
                 gateway: w.gateway,
                 pods_ready: w.pods_ready,
                 pods_desired: w.pods_desired,
+                labels: Labels::clone(labels),
             })
             .collect();
         let pods = self
             .workloads
             .iter()
-            .filter(|w| w.listed)
-            .flat_map(demo_pods)
+            .enumerate()
+            .zip(&labels)
+            .filter(|((_, w), _)| w.listed)
+            .flat_map(|((index, w), labels)| demo_pods(index, w, labels, now_unix_s))
             .collect();
         Inventory {
             namespaces,
             services,
             workloads,
             pods,
+            endpoints,
             ..Inventory::default()
         }
     }
+
+    /// `app: <name>` when every version of the service shares its app label, as
+    /// Kubernetes manifests usually write it.
+    fn selector(&self, service: &ServiceSpec) -> Labels {
+        let mut apps = service
+            .backends
+            .iter()
+            .filter_map(|&b| self.workloads.get(b))
+            .map(|w| w.app.as_deref());
+        match apps.next() {
+            Some(Some(app)) if apps.all(|other| other == Some(app)) => {
+                Arc::new(BTreeMap::from([("app".to_owned(), app.to_owned())]))
+            }
+            _ => Labels::default(),
+        }
+    }
+
+    /// The port the service is called on, by the protocol its callers use.
+    fn service_port(&self, service: usize) -> ServicePort {
+        let protocol = self
+            .routes
+            .iter()
+            .find(|r| r.service == service)
+            .map_or(Protocol::Http, |r| r.protocol);
+        let (name, port) = match protocol {
+            Protocol::Http => ("http", 9080),
+            Protocol::Grpc => ("grpc", 9090),
+            Protocol::Tcp => ("tcp", 5432),
+        };
+        ServicePort {
+            name: Some(name.to_owned()),
+            port,
+            target_port: port.to_string(),
+            protocol: "TCP".to_owned(),
+        }
+    }
+
+    /// One slice per service: every pod of its versions, ready or not.
+    fn endpoint_slice(&self, service: &ServiceSpec) -> EndpointSliceInfo {
+        let endpoints = service
+            .backends
+            .iter()
+            .filter_map(|&b| self.workloads.get(b).map(|w| (b, w)))
+            .filter(|(_, w)| w.listed)
+            .flat_map(|(index, w)| {
+                (0..w.pods_desired).map(move |pod| EndpointInfo {
+                    addresses: vec![pod_ip(index, pod)],
+                    ready: pod < w.pods_ready,
+                    pod: Some(pod_name(w, pod)),
+                    node: Some(node_name(index, pod)),
+                })
+            })
+            .collect();
+        EndpointSliceInfo {
+            cluster: CLUSTER.into(),
+            namespace: service.namespace.clone(),
+            name: format!("{}-demo", service.name),
+            service: service.name.clone(),
+            endpoints,
+        }
+    }
+}
+
+fn workload_labels(w: &WorkloadSpec) -> Labels {
+    let mut labels = BTreeMap::new();
+    if let Some(app) = &w.app {
+        labels.insert("app".to_owned(), app.clone());
+    }
+    if let Some(version) = &w.version {
+        labels.insert("version".to_owned(), version.clone());
+    }
+    if w.gateway.is_some() {
+        labels.insert("istio".to_owned(), "ingressgateway".to_owned());
+    }
+    Arc::new(labels)
+}
+
+/// Pods spread over three nodes, as a small cluster would run them.
+fn node_name(workload: usize, pod: u32) -> String {
+    format!("demo-node-{}", (workload + pod as usize) % 3 + 1)
+}
+
+/// A pod address in 10.244.0.0/16, unique per workload and replica.
+fn pod_ip(workload: usize, pod: u32) -> String {
+    let n = workload * 4 + pod as usize + 2;
+    format!("10.244.{}.{}", (n / 250) % 256, n % 250 + 2)
+}
+
+fn pod_name(w: &WorkloadSpec, pod: u32) -> String {
+    format!("{}-{pod}", w.name)
 }
 
 /// The label the demo's pods carry their version in, as Bookinfo's do.
@@ -442,14 +566,25 @@ const DEMO_VERSION_LABEL: &str = "version";
 /// The proxy version the demo's sidecars claim to run.
 const DEMO_PROXY_VERSION: &str = "1.22.0";
 
-/// One pod per desired replica; those beyond the ready count are still starting.
-fn demo_pods(w: &WorkloadSpec) -> impl Iterator<Item = PodInfo> + '_ {
-    (0..w.pods_desired).map(move |index| {
-        let ready = index < w.pods_ready;
+/// One pod per desired replica; those beyond the ready count are still starting. Ages
+/// vary from minutes to days, the same in every run.
+fn demo_pods<'a>(
+    index: usize,
+    w: &'a WorkloadSpec,
+    labels: &'a Labels,
+    now_unix_s: f64,
+) -> impl Iterator<Item = PodInfo> + 'a {
+    (0..w.pods_desired).map(move |pod| {
+        let ready = pod < w.pods_ready;
+        let age_s = if ready {
+            3_600.0 * (1 + (index * 7 + pod as usize * 13) % 190) as f64
+        } else {
+            45.0
+        };
         PodInfo {
             cluster: CLUSTER.into(),
             namespace: w.namespace.clone(),
-            name: format!("{}-{index}", w.name),
+            name: pod_name(w, pod),
             workload: Some(w.name.clone()),
             app: w.app.clone(),
             version: w.version.clone(),
@@ -462,7 +597,11 @@ fn demo_pods(w: &WorkloadSpec) -> impl Iterator<Item = PodInfo> + '_ {
                 PodPhase::Pending
             },
             ready,
-            restarts: 0,
+            restarts: if ready { 0 } else { 3 },
+            node: Some(node_name(index, pod)),
+            started_at_unix_s: Some(now_unix_s - age_s),
+            ip: Some(pod_ip(index, pod)),
+            labels: Labels::clone(labels),
         }
     })
 }

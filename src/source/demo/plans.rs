@@ -3,10 +3,14 @@
 //! now add.
 
 use std::ops::Range;
+use std::sync::Arc;
 
+use crate::mesh::inventory::{IstioConfigInfo, IstioKind};
 use crate::mesh::rules::model::Target;
+use crate::mesh::rules::render::default_route;
+use crate::mesh::sanitize::{sanitize, sanitize_json};
 
-use super::model::{MeshModel, Route, RouteLoad, ServiceKind};
+use super::model::{MeshModel, Route, RouteLoad, ServiceKind, CLUSTER};
 use super::outlier::Ejections;
 use super::requests::RequestClass;
 use super::route_plan::{build_route_plan, PlanInputs};
@@ -57,6 +61,44 @@ pub(super) fn make_series(
     range
 }
 
+/// The store's rules as the inventory lists Istio config: what the views show.
+fn listed_config(
+    virtual_services: &[serde_json::Value],
+    destination_rules: &[serde_json::Value],
+) -> Vec<IstioConfigInfo> {
+    let text = |object: &serde_json::Value, pointer: &str| {
+        sanitize(
+            object
+                .pointer(pointer)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default(),
+        )
+    };
+    let mut listed: Vec<IstioConfigInfo> = virtual_services
+        .iter()
+        .map(|o| (IstioKind::VirtualService, o))
+        .chain(
+            destination_rules
+                .iter()
+                .map(|o| (IstioKind::DestinationRule, o)),
+        )
+        .map(|(kind, object)| IstioConfigInfo {
+            cluster: CLUSTER.into(),
+            namespace: text(object, "/metadata/namespace"),
+            name: text(object, "/metadata/name"),
+            kind,
+            hosts: IstioConfigInfo::hosts_of_spec(object.get("spec")),
+            default_route: match kind {
+                IstioKind::VirtualService => default_route(object),
+                _ => Vec::new(),
+            },
+            spec: object.get("spec").map(|s| Arc::new(sanitize_json(s))),
+        })
+        .collect();
+    listed.sort_by(|a, b| (a.kind, &a.namespace, &a.name).cmp(&(b.kind, &b.namespace, &b.name)));
+    listed
+}
+
 impl DemoMesh {
     /// Reads the store when it changed, and rebuilds the plans when anything they depend
     /// on did.
@@ -78,6 +120,7 @@ impl DemoMesh {
             self.rules.operations_everywhere =
                 operations.everywhere(self.model.namespaces.iter().map(|(n, _)| n.as_str()));
             self.rules.operations = operations;
+            self.inventory.istio_config = listed_config(&virtual_services, &destination_rules);
             self.rules.services = self
                 .model
                 .services

@@ -3,11 +3,13 @@
 use std::time::Duration;
 
 use super::*;
+use crate::mesh::inventory::IstioKind;
 use crate::mesh::rules::model::{
     Abort, Breaker, Canary, CanaryRule, Delay, Fault, RequestMatch, RuleChange, Split, StringMatch,
     Target, Timeouts, Version,
 };
 use crate::mesh::{build_graph, GraphOptions, GraphType, MeshGraph, NodeKey, Reporter, SampleKind};
+use crate::source::demo::model::CLUSTER;
 use crate::source::write::{Applied, RuleRequest};
 
 const PRODUCTPAGE: &str = "wl/Kubernetes/bookinfo/productpage-v1";
@@ -483,4 +485,56 @@ fn undoing_a_reset_makes_again_what_it_deleted() {
         (v1 - 0.8).abs() < 0.03 && (v3 - 0.2).abs() < 0.03,
         "{v1} {v3}"
     );
+}
+
+#[test]
+fn the_inventory_lists_the_rules_applied_with_their_spec_and_forgets_them_on_undo() {
+    let mut mesh = mesh_with_window(60);
+    assert!(mesh.snapshot().inventory.istio_config.is_empty());
+    let applied = apply(&mesh, "reviews", shift(&[("v1", 80), ("v3", 20)]));
+    mesh.step();
+    let inventory = mesh.snapshot().inventory;
+    let kinds: Vec<_> = inventory
+        .istio_config
+        .iter()
+        .map(|c| (c.kind, c.name.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (IstioKind::VirtualService, "reviews"),
+            (IstioKind::DestinationRule, "reviews")
+        ]
+    );
+    let reviews = inventory.service(CLUSTER, "bookinfo", "reviews").unwrap();
+    assert_eq!(inventory.routing_config_of(reviews).count(), 2);
+    let spec = inventory.istio_config[0].spec.as_deref().unwrap();
+    assert_eq!(
+        spec.pointer("/http/0/route/0/weight"),
+        Some(&serde_json::json!(80))
+    );
+    mesh.writer().undo(&applied).unwrap();
+    mesh.step();
+    assert!(mesh.snapshot().inventory.istio_config.is_empty());
+}
+
+#[test]
+fn the_inventory_has_endpoints_for_every_pod_behind_a_service() {
+    let inventory = mesh_with_window(60).snapshot().inventory;
+    let reviews = inventory.service(CLUSTER, "bookinfo", "reviews").unwrap();
+    let pods = inventory
+        .pods
+        .iter()
+        .filter(|p| p.app.as_deref() == Some("reviews"));
+    let endpoints: Vec<_> = inventory.endpoints_of(reviews).collect();
+    assert_eq!(endpoints.len(), pods.clone().count());
+    for pod in pods {
+        let endpoint = endpoints
+            .iter()
+            .find(|e| e.pod.as_deref() == Some(pod.name.as_str()))
+            .unwrap();
+        assert_eq!(endpoint.ready, pod.ready, "{}", pod.name);
+        assert_eq!(endpoint.addresses, [pod.ip.clone().unwrap()]);
+    }
+    assert_eq!(inventory.workloads_of(reviews).count(), 3);
 }

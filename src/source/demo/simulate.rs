@@ -12,17 +12,13 @@ use std::time::Duration;
 
 use fastrand::Rng;
 
-use serde_json::Value;
-
-use crate::mesh::inventory::{IstioConfigInfo, IstioKind};
 use crate::mesh::operations::{inbound_operations, OperationsOutcome, WorkloadRef};
-use crate::mesh::rules::render::default_route;
 use crate::mesh::{Inventory, Protocol, SampleLabels, TrafficSample};
 use crate::source::MeshSnapshot;
 
 use super::lane_plan::{LanePlan, StepConditions};
 use super::latency::BucketShares;
-use super::model::{MeshModel, Route, RouteLoad, TcpExchange, CLUSTER};
+use super::model::{MeshModel, Route, RouteLoad, TcpExchange};
 use super::outlier::Ejections;
 use super::plans::{dependency_order, make_series, Rules};
 use super::requests::request_classes;
@@ -63,7 +59,8 @@ pub(super) struct RouteSeries {
 #[derive(Debug, Clone)]
 pub struct DemoMesh {
     pub(super) model: MeshModel,
-    inventory: Inventory,
+    /// Its Istio config follows the rule store (see `read_rules`).
+    pub(super) inventory: Inventory,
     pub(super) tick_s: f64,
     window: Duration,
     pub(super) window_steps: usize,
@@ -163,7 +160,7 @@ impl DemoMesh {
             route_lanes.push(first_lane..lanes.len());
         }
         let route_order = dependency_order(&model);
-        let inventory = model.inventory();
+        let inventory = model.inventory(options.start_unix_s);
         {
             let mut store = store.lock();
             store.set_inventory(inventory.clone());
@@ -267,8 +264,7 @@ impl DemoMesh {
     /// not a metric labels it: what the proxies see and write to their access logs.
     pub fn proxy_traffic(&self) -> MeshSnapshot {
         let samples = window::samples(self, |_| true);
-        let mut inventory = self.inventory.clone();
-        inventory.istio_config.extend(self.virtual_services());
+        let inventory = self.inventory.clone();
         MeshSnapshot {
             taken_at_unix_s: self.now_unix_s(),
             window: self.window,
@@ -276,38 +272,6 @@ impl DemoMesh {
             inventory,
             inventory_stale_since_unix_s: None,
         }
-    }
-
-    /// The VirtualServices applied to the mesh, as a cluster's inventory lists them.
-    fn virtual_services(&self) -> Vec<IstioConfigInfo> {
-        let text = |object: &Value, pointer: &str| {
-            object
-                .pointer(pointer)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        self.rules
-            .store
-            .lock()
-            .list("VirtualService")
-            .iter()
-            .map(|vs| IstioConfigInfo {
-                cluster: CLUSTER.into(),
-                namespace: text(vs, "/metadata/namespace"),
-                name: text(vs, "/metadata/name"),
-                kind: IstioKind::VirtualService,
-                hosts: vs
-                    .pointer("/spec/hosts")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect(),
-                default_route: default_route(vs),
-            })
-            .collect()
     }
 
     /// Takes the operation off what proxies that do not label it reported.

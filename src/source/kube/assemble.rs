@@ -6,12 +6,14 @@ use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::api::DynamicObject;
 use kube::runtime::reflector::Store;
 
 use super::istio::{config_info, service_entry_services};
 use super::objects::{
-    daemon_set_info, deployment_info, namespace_info, pod_info, service_info, stateful_set_info,
+    daemon_set_info, deployment_info, endpoint_slice_info, namespace_info, pod_info, service_info,
+    stateful_set_info,
 };
 use super::status::Statuses;
 use crate::mesh::inventory::{Inventory, IstioKind, NamespaceInfo, NamespaceRef};
@@ -25,6 +27,7 @@ pub struct Stores {
     pub stateful_sets: Vec<Store<StatefulSet>>,
     pub daemon_sets: Vec<Store<DaemonSet>>,
     pub pods: Vec<Store<Pod>>,
+    pub endpoint_slices: Vec<Store<EndpointSlice>>,
     pub istio: Vec<(IstioKind, Store<DynamicObject>)>,
 }
 
@@ -127,12 +130,21 @@ impl Stores {
         istio_config
             .sort_by(|a, b| (a.kind, &a.namespace, &a.name).cmp(&(b.kind, &b.namespace, &b.name)));
 
+        let mut endpoints: Vec<_> = self
+            .endpoint_slices
+            .iter()
+            .flat_map(Store::state)
+            .filter_map(|e| endpoint_slice_info(&e, cluster))
+            .collect();
+        endpoints.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+
         Inventory {
             namespaces,
             services,
             workloads,
             pods,
             istio_config,
+            endpoints,
             inaccessible_namespaces: statuses
                 .inaccessible_namespaces()
                 .iter()

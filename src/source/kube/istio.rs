@@ -1,13 +1,15 @@
 //! Istio's configuration kinds, read as dynamic objects: their CRDs have no k8s-openapi
 //! types, and only a few fields of each matter to the inventory.
 
+use std::sync::Arc;
+
 use kube::api::{ApiResource, DynamicObject};
 use kube::ResourceExt;
 use serde_json::Value;
 
 use crate::mesh::inventory::{IstioConfigInfo, IstioKind, RouteDestination, ServiceInfo};
 use crate::mesh::rules::render::default_route;
-use crate::mesh::sanitize::sanitize;
+use crate::mesh::sanitize::{sanitize, sanitize_json};
 
 /// Every Istio kind watched, in a fixed order.
 pub const ISTIO_KINDS: [IstioKind; 6] = [
@@ -49,15 +51,7 @@ pub fn api_resource(kind: IstioKind, version: &str) -> ApiResource {
 }
 
 fn spec_hosts(object: &DynamicObject) -> Vec<String> {
-    let spec = object.data.get("spec");
-    let many = spec
-        .and_then(|s| s.get("hosts"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str);
-    let one = spec.and_then(|s| s.get("host")).and_then(Value::as_str);
-    many.chain(one).map(sanitize).collect()
+    IstioConfigInfo::hosts_of_spec(object.data.get("spec"))
 }
 
 pub fn config_info(kind: IstioKind, object: &DynamicObject, cluster: &str) -> IstioConfigInfo {
@@ -78,6 +72,7 @@ pub fn config_info(kind: IstioKind, object: &DynamicObject, cluster: &str) -> Is
                 .collect(),
             _ => Vec::new(),
         },
+        spec: object.data.get("spec").map(|s| Arc::new(sanitize_json(s))),
     }
 }
 
@@ -99,6 +94,8 @@ pub fn service_entry_services(object: &DynamicObject, cluster: &str) -> Vec<Serv
             name: host.clone(),
             host,
             external,
+            ports: Vec::new(),
+            selector: Default::default(),
         })
         .collect()
 }

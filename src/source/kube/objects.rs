@@ -2,13 +2,17 @@
 //! is sanitized here: names and labels come from whoever can write to the cluster.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::{Container, Namespace, Pod, PodSpec, PodTemplateSpec, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use kube::ResourceExt;
 
 use crate::mesh::inventory::{
-    GatewayRole, NamespaceInfo, PodInfo, PodPhase, ServiceInfo, WorkloadInfo, WorkloadKind,
+    EndpointInfo, EndpointSliceInfo, GatewayRole, NamespaceInfo, PodInfo, PodPhase, ServiceInfo,
+    ServicePort, WorkloadInfo, WorkloadKind,
 };
 use crate::mesh::rules::model::Version;
 use crate::mesh::sanitize::sanitize;
@@ -63,13 +67,73 @@ pub fn namespace_info(namespace: &Namespace, cluster: &str) -> NamespaceInfo {
 pub fn service_info(service: &Service, cluster: &str) -> ServiceInfo {
     let name = sanitize(&service.name_any());
     let namespace = sanitize(&service.namespace().unwrap_or_default());
+    let spec = service.spec.as_ref();
+    let ports = spec
+        .and_then(|s| s.ports.as_ref())
+        .into_iter()
+        .flatten()
+        .map(|p| ServicePort {
+            name: p.name.as_deref().map(sanitize),
+            port: p.port,
+            target_port: match &p.target_port {
+                Some(IntOrString::Int(n)) => n.to_string(),
+                Some(IntOrString::String(name)) => sanitize(name),
+                None => p.port.to_string(),
+            },
+            protocol: sanitize(p.protocol.as_deref().unwrap_or("TCP")),
+        })
+        .collect();
     ServiceInfo {
         cluster: cluster.to_owned(),
         host: format!("{name}.{namespace}.svc.cluster.local"),
         namespace,
         name,
         external: false,
+        ports,
+        selector: sanitized_labels(spec.and_then(|s| s.selector.as_ref())),
     }
+}
+
+/// Labels as the inventory keeps them: keys and values sanitized, shared.
+fn sanitized_labels(labels: Option<&Labels>) -> crate::mesh::Labels {
+    Arc::new(
+        labels
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (sanitize(k), sanitize(v)))
+            .collect(),
+    )
+}
+
+/// The label EndpointSlices name their Service by.
+const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// A slice of a Service's endpoints; `None` for a slice no Service owns (a mirror or a
+/// hand-made one), which no view can place.
+pub fn endpoint_slice_info(slice: &EndpointSlice, cluster: &str) -> Option<EndpointSliceInfo> {
+    let service = slice.labels().get(SERVICE_NAME_LABEL)?;
+    let endpoints = slice
+        .endpoints
+        .iter()
+        .map(|e| EndpointInfo {
+            addresses: e.addresses.iter().map(|a| sanitize(a)).collect(),
+            ready: e.conditions.as_ref().and_then(|c| c.ready).unwrap_or(true),
+            pod: e
+                .target_ref
+                .as_ref()
+                .filter(|t| t.kind.as_deref() == Some("Pod"))
+                .and_then(|t| t.name.as_deref())
+                .map(sanitize),
+            node: e.node_name.as_deref().map(sanitize),
+        })
+        .collect();
+    Some(EndpointSliceInfo {
+        cluster: cluster.to_owned(),
+        namespace: sanitize(&slice.namespace().unwrap_or_default()),
+        name: sanitize(&slice.name_any()),
+        service: sanitize(service),
+        endpoints,
+    })
 }
 
 /// What a workload's pod template says, before its pods are known.
@@ -133,6 +197,7 @@ fn workload_info(
         gateway: template.gateway(),
         pods_ready: count(ready),
         pods_desired: count(desired),
+        labels: sanitized_labels(Some(&template.labels)),
     }
 }
 
@@ -269,6 +334,12 @@ pub fn pod_info(pod: &Pod, cluster: &str) -> PodInfo {
         phase: phase(status.and_then(|s| s.phase.as_deref())),
         ready,
         restarts,
+        node: spec.and_then(|s| s.node_name.as_deref()).map(sanitize),
+        started_at_unix_s: status
+            .and_then(|s| s.start_time.as_ref())
+            .map(|t| t.0.timestamp_millis() as f64 / 1000.0),
+        ip: status.and_then(|s| s.pod_ip.as_deref()).map(sanitize),
+        labels: sanitized_labels(Some(pod.labels())),
     }
 }
 

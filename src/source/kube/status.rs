@@ -14,10 +14,17 @@ pub enum ObjectKind {
     StatefulSet,
     DaemonSet,
     Pod,
+    EndpointSlice,
     Istio(IstioKind),
 }
 
 impl ObjectKind {
+    /// Whether the graph needs the kind: endpoints only add detail to the service view,
+    /// so a user who may not read them still sees the namespace.
+    pub fn is_essential(self) -> bool {
+        self != ObjectKind::EndpointSlice
+    }
+
     /// The resource's name as the API and kubectl spell it, for messages.
     pub fn plural(self) -> &'static str {
         match self {
@@ -27,6 +34,7 @@ impl ObjectKind {
             ObjectKind::StatefulSet => "statefulsets",
             ObjectKind::DaemonSet => "daemonsets",
             ObjectKind::Pod => "pods",
+            ObjectKind::EndpointSlice => "endpointslices",
             ObjectKind::Istio(IstioKind::VirtualService) => "virtualservices",
             ObjectKind::Istio(IstioKind::DestinationRule) => "destinationrules",
             ObjectKind::Istio(IstioKind::Gateway) => "gateways",
@@ -139,7 +147,7 @@ impl Statuses {
         let names: BTreeSet<&String> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.state == State::Forbidden)
+            .filter(|(id, e)| e.state == State::Forbidden && id.kind.is_essential())
             .filter_map(|(id, _)| id.namespace.as_ref())
             .collect();
         names.into_iter().cloned().collect()
@@ -154,7 +162,8 @@ impl Statuses {
             State::Forbidden
                 if all_namespaces
                     && id.namespace.is_none()
-                    && !matches!(id.kind, ObjectKind::Istio(_)) =>
+                    && !matches!(id.kind, ObjectKind::Istio(_))
+                    && id.kind.is_essential() =>
             {
                 Some(format!(
                     "not allowed to list {} in all namespaces: name the namespaces to watch",
@@ -208,6 +217,19 @@ mod tests {
         );
         statuses.clear_failures();
         assert_eq!(statuses.health(true), InventoryHealth::Ok);
+    }
+
+    #[test]
+    fn endpoint_slices_refused_leave_the_namespace_readable_and_the_source_ok() {
+        let pods = id(ObjectKind::Pod, None);
+        let slices = id(ObjectKind::EndpointSlice, None);
+        let in_shop = id(ObjectKind::EndpointSlice, Some("shop"));
+        let mut statuses = Statuses::new([pods.clone(), slices.clone(), in_shop.clone()]);
+        statuses.record(&pods, Outcome::Synced);
+        statuses.record(&slices, Outcome::Forbidden);
+        statuses.record(&in_shop, Outcome::Forbidden);
+        assert_eq!(statuses.health(true), InventoryHealth::Ok);
+        assert!(statuses.inaccessible_namespaces().is_empty());
     }
 
     #[test]

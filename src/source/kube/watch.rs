@@ -135,6 +135,8 @@ impl Watchers {
             self.stores.daemon_sets.push(store);
             let store = self.start_typed(ObjectKind::Pod, scope);
             self.stores.pods.push(store);
+            let store = self.start_typed(ObjectKind::EndpointSlice, scope);
+            self.stores.endpoint_slices.push(store);
             for kind in ISTIO_KINDS {
                 // One writer whichever version answers: its key is the `v1` resource.
                 let writer = Writer::new(api_resource(kind, ISTIO_VERSIONS[0]));

@@ -8,8 +8,8 @@ use ratatui::Frame;
 use super::health_style;
 use crate::app::state::{MIN_HEIGHT, MIN_WIDTH};
 use crate::app::topology::{node_label, place_line};
-use crate::app::{format, Action, Mode, State};
-use crate::config::Slot;
+use crate::app::{format, navigate, Action, State, View};
+use crate::config::{KeyContext, Slot};
 use crate::mesh::GraphType;
 use crate::ui::glyphs::health_mark;
 use crate::ui::{key_context, Chrome};
@@ -32,12 +32,27 @@ fn separators(ascii: bool) -> (&'static str, &'static str) {
     }
 }
 
+fn demo_badge(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
+    if state.source.is_demo {
+        let badge = Paragraph::new(Span::styled(" DEMO ", chrome.theme.style(Slot::DemoBadge)))
+            .alignment(Alignment::Right);
+        frame.render_widget(badge, area);
+    }
+}
+
 pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
     let theme = chrome.theme;
     let (dot, pointer) = separators(chrome.ascii);
-    let view = match state.mode {
-        Mode::Topology => "topology",
-        Mode::EdgeTable => "edges",
+    if !state.views.is_at_root() {
+        let mut spans = vec![Span::styled(" meshtui ", theme.style(Slot::Title))];
+        spans.extend(super::breadcrumbs::breadcrumbs(state, chrome));
+        frame.render_widget(Paragraph::new(Line::from(spans)), area);
+        demo_badge(frame, area, state, chrome);
+        return;
+    }
+    let view = match state.views.current() {
+        View::EdgeTable => "edges",
+        _ => "topology",
     };
     let mut left = vec![
         Span::styled(" meshtui ", theme.style(Slot::Title)),
@@ -97,11 +112,7 @@ pub fn header(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
         }
     }
     frame.render_widget(Paragraph::new(Line::from(left)), area);
-    if state.source.is_demo {
-        let badge = Paragraph::new(Span::styled(" DEMO ", theme.style(Slot::DemoBadge)))
-            .alignment(Alignment::Right);
-        frame.render_widget(badge, area);
-    }
+    demo_badge(frame, area, state, chrome);
 }
 
 pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome) {
@@ -113,7 +124,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             Span::styled(format!(" :{line}"), theme.style(Slot::Match)),
             Span::styled("_", theme.style(Slot::Selection)),
             Span::styled(
-                format!("  Enter run {dot} Esc cancel {dot} :shift :canary :fault :breaker :timeout :reset :undo"),
+                format!("  Enter run {dot} Esc cancel {dot} :wl :svc :app :ns :graph :shift :canary :fault :breaker :timeout :reset :undo"),
                 muted,
             ),
         ]);
@@ -121,15 +132,21 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
         return;
     }
     if let Some(find) = &state.find {
-        let count = state.find_matches().len();
+        let (count, word) = if state.views.is_at_root() {
+            (state.find_matches().len(), "match")
+        } else {
+            (navigate::filtered_rows(state), "row")
+        };
+        let plural = match (count, word) {
+            (1, _) => "",
+            (_, "match") => "es",
+            _ => "s",
+        };
         let line = Line::from(vec![
             Span::styled(format!(" /{}", find.query), theme.style(Slot::Match)),
             Span::styled("_", theme.style(Slot::Selection)),
             Span::styled(
-                format!(
-                    "  {count} match{}  Enter keep {dot} Esc cancel {dot} Tab next",
-                    if count == 1 { "" } else { "es" }
-                ),
+                format!("  {count} {word}{plural}  Enter keep {dot} Esc cancel {dot} Tab next"),
                 muted,
             ),
         ]);
@@ -199,7 +216,7 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             theme.style(Slot::Focus),
         ));
     }
-    if state.mode == Mode::EdgeTable {
+    if matches!(state.views.current(), View::EdgeTable) {
         spans.push(Span::styled(
             format!("{dot} sort {} ", state.table.sort_label(chrome.ascii)),
             muted,
@@ -210,22 +227,28 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     frame.render_widget(Paragraph::new(status).style(muted), area);
 
     let context = key_context(state);
-    let log = state.logs.open.as_ref();
-    let actions: &[Action] = if log.is_some() {
-        &[
+    // The log's own keys while it shows; otherwise the view's.
+    let log = state
+        .logs
+        .open
+        .as_ref()
+        .filter(|_| context == KeyContext::AccessLog);
+    let at_root = state.views.is_at_root();
+    let actions: &[Action] = match (log.is_some(), at_root) {
+        (true, _) => &[
             Action::ShowHelp,
             Action::CycleStatusFilter,
             Action::ToggleFollow,
             Action::Find,
             Action::Back,
-        ]
-    } else {
-        &[
+        ],
+        (false, true) => &[
             Action::ShowHelp,
             Action::Find,
             Action::ToggleEdgeTable,
             Action::Quit,
-        ]
+        ],
+        (false, false) => &[Action::ShowHelp, Action::Find, Action::Back, Action::Quit],
     };
     let hints: Vec<String> = actions
         .iter()
@@ -234,13 +257,14 @@ pub fn status_bar(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
             let word = match action {
                 Action::ShowHelp => "help",
                 Action::Find if log.is_some() => "path",
+                Action::Find if !at_root => "filter",
                 Action::Find => "find",
                 Action::CycleStatusFilter => "status",
                 Action::ToggleFollow if log.is_some_and(|l| l.follow) => "pause",
                 Action::ToggleFollow => "follow",
-                Action::Back => "close",
+                Action::Back => "back",
                 Action::ToggleEdgeTable => {
-                    if state.mode == Mode::EdgeTable {
+                    if matches!(state.views.current(), View::EdgeTable) {
                         "graph"
                     } else {
                         "table"

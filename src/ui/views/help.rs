@@ -48,6 +48,7 @@ fn help_lines(chrome: &Chrome) -> Vec<Line<'static>> {
         ("Everywhere", KeyContext::Global),
         ("Topology", KeyContext::Topology),
         ("Edge table", KeyContext::EdgeTable),
+        ("Workload, service and app views", KeyContext::Detail),
         ("Rule forms", KeyContext::Form),
         ("Access log", KeyContext::AccessLog),
         ("This help", KeyContext::Help),

@@ -1,18 +1,26 @@
 //! One function per screen part.
 
 mod access_log;
+mod application;
 mod bars;
+mod breadcrumbs;
+mod detail;
 mod edge_table;
 mod help;
 pub mod interfaces;
+mod service;
 mod topology;
+mod workload;
 
 pub use access_log::draw_access_log;
+pub use application::app;
 pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};
 pub use interfaces::draw_interfaces;
+pub use service::service;
 pub use topology::topology;
+pub use workload::workload;
 
 use ratatui::style::Style;
 

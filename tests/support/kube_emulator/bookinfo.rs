@@ -35,6 +35,19 @@ pub fn bookinfo_objects() -> Vec<Value> {
     for app in ["details", "ratings", "reviews", "productpage"] {
         objects.push(service("bookinfo", app, 9080));
     }
+    for app in ["details", "ratings", "reviews", "productpage"] {
+        let targets: Vec<EndpointTarget> = BOOKINFO
+            .iter()
+            .enumerate()
+            .filter(|(_, (a, _))| *a == app)
+            .map(|(index, (a, version))| EndpointTarget {
+                pod: pod_name(&format!("{a}-{version}"), index),
+                ip: pod_ip(index),
+                ready: true,
+            })
+            .collect();
+        objects.push(endpoint_slice("bookinfo", app, 9080, &targets));
+    }
     for (index, (app, version)) in BOOKINFO.into_iter().enumerate() {
         let name = format!("{app}-{version}");
         let labels = json!({"app": app, "version": version});
@@ -189,13 +202,78 @@ pub struct PodSpec<'a> {
     pub index: usize,
 }
 
+/// The name the ReplicaSet of `workload` gives its pod number `index`.
+pub fn pod_name(workload: &str, index: usize) -> String {
+    format!(
+        "{workload}-{}-{}",
+        template_hash(workload),
+        &template_hash(&format!("{workload}{index}"))[..5]
+    )
+}
+
+pub fn pod_ip(index: usize) -> String {
+    format!("10.244.0.{}", 10 + index)
+}
+
+/// One endpoint of a slice: the pod it targets, its address, whether it is ready.
+pub struct EndpointTarget {
+    pub pod: String,
+    pub ip: String,
+    pub ready: bool,
+}
+
+/// The EndpointSlice the endpoint slice controller writes for a Service: named after the
+/// service with a random suffix, labelled with the service's name and its manager, every
+/// endpoint with its conditions, node and the pod it targets (a not ready endpoint is
+/// still serving unless terminating, as for a pod failing its readiness probe).
+pub fn endpoint_slice(
+    namespace: &str,
+    service: &str,
+    port: u16,
+    targets: &[EndpointTarget],
+) -> Value {
+    let endpoints: Vec<Value> = targets
+        .iter()
+        .map(|t| {
+            json!({
+                "addresses": [t.ip],
+                "conditions": {"ready": t.ready, "serving": t.ready, "terminating": false},
+                "nodeName": "kind-control-plane",
+                "targetRef": {
+                    "kind": "Pod", "namespace": namespace, "name": t.pod,
+                    "uid": "3c1d8f7a-2b4e-4f60-9a1c-7e5d2b8c9f10"
+                }
+            })
+        })
+        .collect();
+    json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {
+            "name": format!("{service}-{}", &template_hash(service)[..5]),
+            "generateName": format!("{service}-"),
+            "namespace": namespace,
+            "labels": {
+                "app": service, "service": service,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+                "kubernetes.io/service-name": service
+            },
+            "annotations": {"endpoints.kubernetes.io/last-change-trigger-time": "2026-11-24T10:00:05Z"},
+            "ownerReferences": [{
+                "apiVersion": "v1", "kind": "Service", "name": service,
+                "uid": "9d2e4c1b-7f3a-4e5d-8b6c-1a2f3e4d5c6b",
+                "controller": true, "blockOwnerDeletion": true
+            }]
+        },
+        "addressType": "IPv4",
+        "endpoints": endpoints,
+        "ports": [{"name": "http", "port": port, "protocol": "TCP"}]
+    })
+}
+
 pub fn pod(spec: PodSpec<'_>) -> Value {
     let hash = template_hash(spec.workload);
     let replica_set = format!("{}-{hash}", spec.workload);
-    let name = format!(
-        "{replica_set}-{}",
-        &template_hash(&format!("{}{}", spec.workload, spec.index))[..5]
-    );
+    let name = pod_name(spec.workload, spec.index);
     let mut labels = spec.labels.clone();
     labels["pod-template-hash"] = json!(hash);
     let mut annotations = json!({});
@@ -230,7 +308,7 @@ pub fn pod(spec: PodSpec<'_>) -> Value {
         }));
         statuses.push(container_status("istio-proxy", PROXY_IMAGE));
     }
-    let ip = format!("10.244.0.{}", 10 + spec.index);
+    let ip = pod_ip(spec.index);
     json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {

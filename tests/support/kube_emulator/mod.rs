@@ -32,7 +32,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 
-pub use bookinfo::{bookinfo_objects, service};
+pub use bookinfo::{bookinfo_objects, endpoint_slice, pod_ip, pod_name, service, EndpointTarget};
 pub use resources::IstioApis;
 use store::State;
 

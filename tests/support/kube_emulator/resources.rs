@@ -131,6 +131,7 @@ pub fn storage_version_hash(resource: &ResourceType, istio: IstioApis) -> &'stat
         ("Deployment", _) => "8aSe+NMegvE=",
         ("StatefulSet", _) => "H+vl74LkKdo=",
         ("DaemonSet", _) => "dd7pWHUlMKQ=",
+        ("EndpointSlice", _) => "qgS0xkrxYAI=",
         ("VirtualService", "v1") => "4myxAxwji4I=",
         ("DestinationRule", "v1") => "RzP0ejj0QFo=",
         ("Gateway", "v1") => "kGh5BEeT2e8=",
@@ -192,7 +193,7 @@ const fn istio(
     }
 }
 
-pub static RESOURCES: [ResourceType; 14] = [
+pub static RESOURCES: [ResourceType; 15] = [
     ResourceType {
         group: "",
         plural: "namespaces",
@@ -219,6 +220,16 @@ pub static RESOURCES: [ResourceType; 14] = [
         &["sts"],
     ),
     builtin("apps", "daemonsets", "daemonset", "DaemonSet", &["ds"]),
+    // Written by the endpoint slice controller; not in the `all` category.
+    ResourceType {
+        group: "discovery.k8s.io",
+        plural: "endpointslices",
+        singular: "endpointslice",
+        kind: "EndpointSlice",
+        namespaced: true,
+        short_names: &[],
+        categories: &[],
+    },
     istio(
         "networking.istio.io",
         NETWORKING,

@@ -1,0 +1,4 @@
+//! Small drawing pieces the views share: YAML with syntax colouring, sparklines.
+
+pub mod trend;
+pub mod yaml;
