@@ -7,6 +7,7 @@ pub mod format;
 pub mod forms;
 pub mod state;
 pub mod topology;
+pub mod tree;
 pub mod update;
 
 pub use action::Action;

@@ -4,11 +4,13 @@ mod bars;
 mod edge_table;
 mod help;
 mod topology;
+mod tree;
 
 pub use bars::{header, notice, status_bar, too_small};
 pub use edge_table::edge_table;
 pub use help::{help, help_line_count};
 pub use topology::topology;
+pub use tree::{tree, TREE_CHROME_ROWS};
 
 use ratatui::style::Style;
 
