@@ -62,6 +62,7 @@ actions! {
     ReverseSort => "reverse_sort", "Reverse the edge table's order";
     Refresh => "refresh", "Refresh the data now";
     TogglePause => "toggle_pause", "Pause or resume live updates";
+    ShowTree => "show_tree", "Open the tree of clusters, namespaces, apps and pods";
     EditRules => "edit_rules", "Edit the selected service's routing rules";
     CommandLine => "command_line", "Type a command (:wl, :svc, :ns, :shift, :undo ...)";
     UndoRule => "undo_rule", "Undo the last rule change";

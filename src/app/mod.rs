@@ -14,6 +14,8 @@ pub mod navigate;
 pub mod service;
 pub mod state;
 pub mod topology;
+pub mod tree;
+pub mod tree_view;
 pub mod update;
 pub mod views;
 pub mod workload;

@@ -207,6 +207,8 @@ pub fn back(state: &mut State) -> bool {
 /// Enter: the selected node's, edge's or row's view.
 pub fn open_selected(state: &mut State) -> Outcome {
     let target = match state.views.current() {
+        // The tree takes Enter itself (it shows the entry in the graph).
+        View::Tree(_) => return Outcome::default(),
         View::Topology => {
             let node = state
                 .selection
@@ -322,6 +324,7 @@ fn visible_count(view: &View) -> usize {
         View::Workload(v) => v.visible_rows().len(),
         View::Service(v) => v.visible_rows().len(),
         View::App(v) => v.visible_rows().len(),
+        View::Tree(navigator) => navigator.rows().len(),
         View::Topology | View::EdgeTable => 0,
     }
 }
@@ -373,11 +376,15 @@ pub fn move_row(state: &mut State, action: Action) -> Outcome {
 
 /// `/` in a detail view: the find line edits the list's filter.
 pub fn start_filter(state: &mut State) -> Outcome {
-    let Some(cursor) = state.views.current().cursor() else {
-        return Outcome::default();
+    let query = match state.views.current() {
+        View::Tree(navigator) => navigator.filter.clone(),
+        view => match view.cursor() {
+            Some(cursor) => cursor.filter.clone(),
+            None => return Outcome::default(),
+        },
     };
     state.find = Some(FindState {
-        query: cursor.filter.clone(),
+        query,
         before: None,
     });
     Outcome::redraw()
@@ -385,6 +392,9 @@ pub fn start_filter(state: &mut State) -> Outcome {
 
 /// The find line's text changed: the list shows only the rows that contain it.
 pub fn set_filter(state: &mut State, query: Option<String>) {
+    if super::tree_view::set_tree_filter(state, query.as_deref().unwrap_or_default()) {
+        return;
+    }
     if let Some(cursor) = state.views.current_mut().cursor_mut() {
         cursor.filter = query.unwrap_or_default();
         cursor.selected = 0;

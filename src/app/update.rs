@@ -235,6 +235,7 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.history.begin();
     state.history.record_graph(&state.graph);
     navigate::refresh_current(state, true);
+    super::tree_view::refresh_tree(state);
     state.history.prune();
     namespaces.extend(
         state
@@ -348,6 +349,9 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
     if let Some(outcome) = forms::on_form_action(state, action) {
         return outcome;
     }
+    if let Some(outcome) = super::tree_view::on_tree_action(state, action) {
+        return outcome;
+    }
     // The workload view's interfaces and logs tabs take their own keys first; what they
     // leave (Esc with nothing of theirs to close, Tab, quit ...) goes on to the view.
     if let Some(outcome) = on_access_log_action(state, action) {
@@ -360,6 +364,7 @@ fn on_action(state: &mut State, action: Action) -> Outcome {
     }
     match action {
         Action::ShowInterfaces => navigate::open_interfaces(state),
+        Action::ShowTree => super::tree_view::open_tree(state),
         Action::EnableOperations => Outcome::default(),
         Action::Quit => Outcome::effect(Effect::Quit),
         Action::EditRules => forms::open_menu(state),

@@ -3,6 +3,7 @@
 
 use super::application::AppView;
 use super::service::ServiceView;
+use super::tree::TreeNavigator;
 use super::workload::WorkloadView;
 
 /// What a detail view is about: a workload, a service or an app of one namespace.
@@ -38,6 +39,8 @@ pub enum View {
     Workload(Box<WorkloadView>),
     Service(Box<ServiceView>),
     App(Box<AppView>),
+    /// The tree navigator: cluster → namespace → app → workload → pod.
+    Tree(Box<TreeNavigator>),
 }
 
 impl View {
@@ -49,7 +52,7 @@ impl View {
     /// The detail view's subject; `None` for the root views.
     pub fn target(&self) -> Option<DetailTarget> {
         match self {
-            View::Topology | View::EdgeTable => None,
+            View::Topology | View::EdgeTable | View::Tree(_) => None,
             View::Workload(v) => Some(DetailTarget::Workload(v.id.clone())),
             View::Service(v) => Some(DetailTarget::Service(v.id.clone())),
             View::App(v) => Some(DetailTarget::App(v.id.clone())),
@@ -59,7 +62,7 @@ impl View {
     /// The list the `/` filter and the row keys work on, in a detail view.
     pub fn cursor(&self) -> Option<&ListCursor> {
         match self {
-            View::Topology | View::EdgeTable => None,
+            View::Topology | View::EdgeTable | View::Tree(_) => None,
             View::Workload(v) => Some(&v.cursor),
             View::Service(v) => Some(&v.cursor),
             View::App(v) => Some(&v.cursor),
@@ -68,7 +71,7 @@ impl View {
 
     pub fn cursor_mut(&mut self) -> Option<&mut ListCursor> {
         match self {
-            View::Topology | View::EdgeTable => None,
+            View::Topology | View::EdgeTable | View::Tree(_) => None,
             View::Workload(v) => Some(&mut v.cursor),
             View::Service(v) => Some(&mut v.cursor),
             View::App(v) => Some(&mut v.cursor),

@@ -35,6 +35,8 @@ pub enum KeyContext {
     EdgeTable,
     /// The workload, service and app views.
     Detail,
+    /// The tree navigator.
+    Tree,
     Help,
     /// A rule form, its menu, diff and conflict dialogs.
     Form,
@@ -45,11 +47,12 @@ pub enum KeyContext {
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 8] = [
+    pub const ALL: [KeyContext; 9] = [
         KeyContext::Global,
         KeyContext::Topology,
         KeyContext::EdgeTable,
         KeyContext::Detail,
+        KeyContext::Tree,
         KeyContext::Help,
         KeyContext::Form,
         KeyContext::Interfaces,
@@ -63,6 +66,7 @@ impl KeyContext {
             KeyContext::Topology => "topology",
             KeyContext::EdgeTable => "edge_table",
             KeyContext::Detail => "detail",
+            KeyContext::Tree => "tree",
             KeyContext::Help => "help",
             KeyContext::Form => "form",
             KeyContext::Interfaces => "interfaces",

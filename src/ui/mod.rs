@@ -43,6 +43,7 @@ pub fn key_context(state: &State) -> KeyContext {
         (None, View::EdgeTable) => KeyContext::EdgeTable,
         (None, View::Topology) => KeyContext::Topology,
         (None, View::Workload(_) | View::Service(_) | View::App(_)) => KeyContext::Detail,
+        (None, View::Tree(_)) => KeyContext::Tree,
     }
 }
 
@@ -71,6 +72,7 @@ pub fn draw(frame: &mut Frame, state: &State, chrome: &Chrome) {
         View::Workload(view) => views::workload(frame, body, state, view, chrome),
         View::Service(view) => views::service(frame, body, state, view, chrome),
         View::App(view) => views::app(frame, body, state, view, chrome),
+        View::Tree(navigator) => views::tree(frame, body, navigator, state.find.is_some(), chrome),
     }
     let notice_row = Rect {
         y: footer.y.saturating_sub(1),

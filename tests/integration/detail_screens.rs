@@ -292,3 +292,47 @@ fn the_app_view_puts_the_versions_of_reviews_side_by_side() {
         );
     }
 }
+
+/// The screen column of the first `needle` in a line (as cells, not bytes).
+fn column_of(line: &str, needle: &str) -> Option<u16> {
+    line.find(needle)
+        .map(|at| line[..at].chars().count() as u16)
+}
+
+#[test]
+fn the_tree_at_120x40_marks_each_entry_with_its_health() {
+    let mut state = demo_state(120, 40);
+    update(&mut state, Msg::Action(Action::Find));
+    for c in "frontend".chars() {
+        update(&mut state, Msg::Find(meshtui::app::FindKey::Char(c)));
+    }
+    update(&mut state, Msg::Find(meshtui::app::FindKey::Accept));
+    // The tree opens at the selection; right opens it to show its pods.
+    update(&mut state, Msg::Action(Action::ShowTree));
+    update(&mut state, Msg::Action(Action::SelectRight));
+    let config = config("dark", ColorChoice::TrueColor);
+    let buffer = render(&state, &config);
+    let screen = text(&buffer);
+    insta::assert_snapshot!("tree_at_frontend_120x40", screen);
+
+    let colour_of_mark = |label: &str| {
+        let (y, line) = screen
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(&format!(" {label} ")))
+            .unwrap_or_else(|| panic!("no line for {label}: {screen}"));
+        let x = column_of(line, label).unwrap() - 2;
+        buffer[(x, y as u16)].fg
+    };
+    let style = |slot| config.theme.style(slot).fg.unwrap_or_default();
+    // The shop's frontend answers some 4xx and 5xx: degraded (its workload's row is the
+    // selected one, drawn in the selection's colours). Its namespace takes the worst of
+    // its apps: the ad service fails.
+    assert_eq!(colour_of_mark("frontend"), style(Slot::HealthWarn));
+    assert_eq!(colour_of_mark("payment"), style(Slot::HealthWarn));
+    assert_eq!(colour_of_mark("ad"), style(Slot::HealthFail));
+    assert_eq!(colour_of_mark("shop"), style(Slot::HealthFail));
+    // The cart is healthy, and the frontend's pods run and are ready.
+    assert_eq!(colour_of_mark("cart"), style(Slot::HealthOk));
+    assert_eq!(colour_of_mark("frontend-v1-0"), style(Slot::HealthOk));
+}

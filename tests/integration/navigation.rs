@@ -423,6 +423,7 @@ fn current_view(state: &State) -> String {
         View::Workload(v) => format!("workload {}/{}", v.id.namespace, v.id.name),
         View::Service(v) => format!("service {}/{}", v.id.namespace, v.id.name),
         View::App(v) => format!("app {}/{}", v.id.namespace, v.id.name),
+        View::Tree(_) => "tree".into(),
     }
 }
 
@@ -650,4 +651,69 @@ fn a_new_snapshot_refreshes_the_open_view_and_keeps_its_tab_and_selection() {
         .edge(&view.detail.outbound[0].identity)
         .unwrap();
     assert_eq!(history.rate.len(), 2, "the first snapshot and this one");
+}
+
+#[test]
+fn the_tree_opens_at_the_selection_and_enter_on_a_workload_selects_it_in_the_graph() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let config = crate::support::demo::config("dark", meshtui::config::ColorChoice::TrueColor);
+    let key = |state: &State, code| {
+        meshtui::runtime::translate_key(
+            state,
+            &config.keymap,
+            &KeyEvent::new(code, KeyModifiers::NONE),
+        )
+        .unwrap()
+    };
+    let mut state = demo_state();
+    find(&mut state, "reviews v2");
+    let open = key(&state, KeyCode::Char('T'));
+    assert_eq!(open, Msg::Action(Action::ShowTree));
+    update(&mut state, open);
+    assert_eq!(current_view(&state), "tree");
+    let screen = crate::support::screen::text(&crate::support::screen::render(&state, &config));
+    let selected_line = screen
+        .lines()
+        .find(|l| l.contains("reviews-v2") && l.contains("ready"))
+        .unwrap_or_default();
+    assert!(
+        !selected_line.is_empty(),
+        "the tree opens at reviews-v2: {screen}"
+    );
+
+    // `/` narrows the tree to ratings; Enter shows it in the graph.
+    let slash = key(&state, KeyCode::Char('/'));
+    update(&mut state, slash);
+    for c in "ratings-v1".chars() {
+        let typed = key(&state, KeyCode::Char(c));
+        update(&mut state, typed);
+    }
+    let accept = key(&state, KeyCode::Enter);
+    update(&mut state, accept);
+    let enter = key(&state, KeyCode::Enter);
+    assert_eq!(enter, Msg::Action(Action::OpenDetail));
+    update(&mut state, enter);
+    assert_eq!(current_view(&state), "topology");
+    assert_eq!(selected_label(&state), "ratings v1");
+}
+
+#[test]
+fn choosing_a_namespace_in_the_tree_filters_the_graph_to_it() {
+    let mut state = demo_state();
+    act(&mut state, &[Action::ShowTree]);
+    find(&mut state, "shop");
+    act(&mut state, &[Action::OpenDetail]);
+    assert_eq!(current_view(&state), "topology");
+    assert_eq!(state.namespace_filter.as_deref(), Some("shop"));
+}
+
+#[test]
+fn escape_leaves_the_tree_for_the_view_it_was_opened_from() {
+    let mut state = demo_state();
+    command(&mut state, "svc ratings");
+    act(
+        &mut state,
+        &[Action::ShowTree, Action::SelectDown, Action::Back],
+    );
+    assert_eq!(current_view(&state), "service bookinfo/ratings");
 }

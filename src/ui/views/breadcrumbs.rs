@@ -24,6 +24,11 @@ pub fn breadcrumbs(state: &State, chrome: &Chrome) -> Vec<Span<'static>> {
                 crumbs.push("edges".into());
                 continue;
             }
+            View::Tree(_) => {
+                crumbs.push("tree".into());
+                namespace = None;
+                continue;
+            }
             View::Workload(v) => (&v.id.namespace, &v.id.name, ""),
             View::Service(v) => (&v.id.namespace, &v.id.name, " (svc)"),
             View::App(v) => (&v.id.namespace, &v.id.name, " (app)"),

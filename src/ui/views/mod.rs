@@ -10,6 +10,7 @@ mod help;
 pub mod interfaces;
 mod service;
 mod topology;
+mod tree;
 mod workload;
 
 pub use access_log::draw_access_log;
@@ -20,6 +21,7 @@ pub use help::{help, help_line_count};
 pub use interfaces::draw_interfaces;
 pub use service::service;
 pub use topology::topology;
+pub use tree::tree;
 pub use workload::workload;
 
 use ratatui::style::Style;
