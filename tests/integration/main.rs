@@ -30,4 +30,5 @@ mod prometheus_source;
 mod rule_cli;
 mod screens;
 mod tmux_demo;
+mod tmux_drilldown;
 mod tmux_rules;
