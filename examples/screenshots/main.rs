@@ -7,9 +7,11 @@ mod raster;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use meshtui::app::{update, Action, Msg, State};
+use meshtui::app::forms::TextKey;
+use meshtui::app::{update, Action, Effect, FindKey, Msg, State};
 use meshtui::config::{self, ColorChoice, ConfigOptions, LoadedConfig};
-use meshtui::source::demo::DemoOptions;
+use meshtui::source::demo::{proxy_log_lines, DemoMesh, DemoOptions};
+use meshtui::source::logs::{parse_lines, LogEvent};
 use meshtui::ui::{self, Chrome};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -23,7 +25,8 @@ struct Scene {
     file: &'static str,
     theme: &'static str,
     color: ColorChoice,
-    actions: &'static [Action],
+    /// What a user did before the frame was taken.
+    prepare: fn(&mut State),
 }
 
 const SCENES: &[Scene] = &[
@@ -31,47 +34,132 @@ const SCENES: &[Scene] = &[
         file: "topology-dark.png",
         theme: "dark",
         color: ColorChoice::TrueColor,
-        actions: &[],
+        prepare: |_| {},
     },
     Scene {
         file: "topology-monochrome.png",
         theme: "monochrome",
         color: ColorChoice::Never,
-        actions: &[],
+        prepare: |_| {},
     },
     Scene {
         file: "topology-light.png",
         theme: "light",
         color: ColorChoice::TrueColor,
-        actions: &[],
+        prepare: |_| {},
     },
     Scene {
         file: "edge-table-dark.png",
         theme: "dark",
         color: ColorChoice::TrueColor,
-        actions: &[Action::ToggleEdgeTable, Action::CycleSort],
+        prepare: |state| act(state, &[Action::ToggleEdgeTable, Action::CycleSort]),
     },
     Scene {
         file: "help-dark.png",
         theme: "dark",
         color: ColorChoice::TrueColor,
-        actions: &[Action::ShowHelp],
+        prepare: |state| act(state, &[Action::ShowHelp]),
+    },
+    Scene {
+        file: "workload-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        prepare: |state| {
+            command(state, "wl productpage-v1");
+            act(state, &[Action::NextTab, Action::NextTab]);
+        },
+    },
+    Scene {
+        file: "service-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        prepare: |state| command(state, "svc reviews"),
+    },
+    Scene {
+        file: "interfaces-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        prepare: |state| {
+            command(state, "wl productpage-v1");
+            let mesh = DemoMesh::new(demo_options());
+            for effect in tabs(state, &[Action::NextTab, Action::NextTab, Action::NextTab]) {
+                if let Effect::QueryOperations(query) = effect {
+                    update(state, Msg::Operations(Ok(mesh.operations_report(query))));
+                }
+            }
+        },
+    },
+    Scene {
+        file: "access-log-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        prepare: |state| {
+            command(state, "wl shop/frontend-v1");
+            let traffic = DemoMesh::new(demo_options()).proxy_traffic();
+            for effect in tabs(state, &[Action::PreviousTab]) {
+                if let Effect::FollowLog { id, pod } = effect {
+                    let now = traffic.taken_at_unix_s;
+                    let lines = proxy_log_lines(&traffic, &pod, now - 30.0, 30.0, 1);
+                    let event = LogEvent::Lines(parse_lines(lines));
+                    update(state, Msg::Log { id, event });
+                }
+            }
+        },
+    },
+    Scene {
+        file: "tree-dark.png",
+        theme: "dark",
+        color: ColorChoice::TrueColor,
+        prepare: |state| {
+            update(state, Msg::Action(Action::Find));
+            for c in "reviews v2".chars() {
+                update(state, Msg::Find(FindKey::Char(c)));
+            }
+            update(state, Msg::Find(FindKey::Accept));
+            act(state, &[Action::ShowTree, Action::SelectRight]);
+        },
     },
 ];
+
+fn demo_options() -> DemoOptions {
+    DemoOptions {
+        seed: 1,
+        ..DemoOptions::default()
+    }
+}
+
+fn act(state: &mut State, actions: &[Action]) {
+    for action in actions {
+        update(state, Msg::Action(*action));
+    }
+}
+
+/// Presses tab keys; returns what the last asked the runtime for (a query, a follow).
+fn tabs(state: &mut State, actions: &[Action]) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for action in actions {
+        effects = update(state, Msg::Action(*action)).effects;
+    }
+    effects
+}
+
+/// A `:` command, as typed.
+fn command(state: &mut State, line: &str) {
+    update(state, Msg::Action(Action::CommandLine));
+    for c in line.chars() {
+        update(state, Msg::Text(TextKey::Char(c)));
+    }
+    update(state, Msg::Text(TextKey::Enter));
+}
 
 fn main() -> Result<()> {
     let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("screenshots");
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     for scene in SCENES {
         let config = scene_config(scene)?;
-        let options = DemoOptions {
-            seed: 1,
-            ..DemoOptions::default()
-        };
-        let mut state = meshtui::runtime::first_demo_state(options, &config, WIDTH, HEIGHT);
-        for action in scene.actions {
-            update(&mut state, Msg::Action(*action));
-        }
+        let mut state =
+            meshtui::runtime::first_demo_state(demo_options(), &config, WIDTH, HEIGHT);
+        (scene.prepare)(&mut state);
         let path = out_dir.join(scene.file);
         render_scene(&state, scene, &config, &path)?;
         println!("wrote {}", path.display());
