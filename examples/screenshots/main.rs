@@ -157,8 +157,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     for scene in SCENES {
         let config = scene_config(scene)?;
-        let mut state =
-            meshtui::runtime::first_demo_state(demo_options(), &config, WIDTH, HEIGHT);
+        let mut state = meshtui::runtime::first_demo_state(demo_options(), &config, WIDTH, HEIGHT);
         (scene.prepare)(&mut state);
         let path = out_dir.join(scene.file);
         render_scene(&state, scene, &config, &path)?;

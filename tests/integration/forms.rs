@@ -697,6 +697,26 @@ fn reset_in_a_valid_state_and_with_two_virtual_services_for_the_host() {
         Slot::FormError,
     );
     assert!(state.rules.apply_blocker().is_some());
+    press(&mut state, &config, "esc");
+
+    // A second VirtualService bound only to an ingress gateway routes the gateway's
+    // traffic, not the sidecars': no conflict.
+    let mut snapshot = state.snapshot.clone().unwrap();
+    let at_the_gateway = IstioConfigInfo {
+        spec: Some(std::sync::Arc::new(serde_json::json!({
+            "hosts": ["reviews.bookinfo.svc.cluster.local"],
+            "gateways": ["bookinfo-gateway"],
+            "http": [{"route": [{"destination": {"host": "reviews"}}]}],
+        }))),
+        ..listed_virtual_service("reviews-ingress", "reviews.bookinfo.svc.cluster.local")
+    };
+    snapshot.inventory.istio_config =
+        vec![listed_virtual_service("reviews", "reviews"), at_the_gateway];
+    update(&mut state, Msg::Source(SourceEvent::Snapshot(snapshot)));
+    press(&mut state, &config, "e r");
+    let screen = text(&render(&state, &config));
+    assert!(!screen.contains("IST0109"), "{screen}");
+    assert_eq!(state.rules.apply_blocker(), None);
 }
 
 /// A VirtualService the inventory lists for reviews whose catch-all route splits it.

@@ -183,20 +183,25 @@ fn observed_split(
     )
 }
 
-/// The VirtualServices of the target's namespace that the inventory lists, reduced to
-/// what it keeps (name and hosts): enough to see two claiming the same host.
+/// The VirtualServices of the target's namespace that the inventory lists, with their spec
+/// (its `gateways` tell a VirtualService for an ingress from one for the sidecars), or
+/// only their hosts when the source keeps no spec.
 pub fn virtual_services(inventory: &Inventory, target: &Target) -> Vec<Value> {
     inventory
         .istio_config_of(IstioKind::VirtualService)
         .filter(|c| c.namespace == target.namespace)
-        // A wildcard host is an ingress's usually; without its gateways it can't be told.
-        .filter(|c| !c.hosts.iter().any(|h| h.contains('*')))
+        // Without its gateways a wildcard host is an ingress's usually: it can't be told.
+        .filter(|c| c.spec.is_some() || !c.hosts.iter().any(|h| h.contains('*')))
         .map(|c| {
+            let spec = match &c.spec {
+                Some(spec) => Value::clone(spec),
+                None => json!({"hosts": c.hosts}),
+            };
             json!({
                 "apiVersion": NETWORKING_API,
                 "kind": "VirtualService",
                 "metadata": {"name": c.name, "namespace": c.namespace},
-                "spec": {"hosts": c.hosts},
+                "spec": spec,
             })
         })
         .collect()
