@@ -37,6 +37,7 @@ pub async fn run(args: &AnalyzeArgs, live: &LiveArgs) -> Result<()> {
         return Ok(());
     }
     let analyzers = chosen_analyzers(&args.analyzers)?;
+    let mut parse_errors = Vec::new();
     let (objects, target, options) = if args.files.is_empty() {
         let objects = read_cluster(live).await?;
         let options = AnalyzeOptions {
@@ -47,7 +48,12 @@ pub async fn run(args: &AnalyzeArgs, live: &LiveArgs) -> Result<()> {
         };
         (objects, cluster_target(live), options)
     } else {
-        let (objects, names) = read_files(&args.files)?;
+        let (objects, names, errors) = read_files(&args.files)?;
+        // As istioctl: a manifest that does not parse is reported, the others analysed.
+        if !errors.is_empty() {
+            eprintln!("Error(s) adding files: {}", errors.join("\n"));
+        }
+        parse_errors = errors;
         let options = AnalyzeOptions {
             analyzers,
             // As `kubectl apply` would place them.
@@ -87,14 +93,25 @@ pub async fn run(args: &AnalyzeArgs, live: &LiveArgs) -> Result<()> {
     if shown.is_empty() {
         eprintln!("\u{2714} No validation issues found when analyzing {target}.");
     }
-    // As istioctl: only the log format sets the exit status from the messages.
+    // As istioctl: only the log format sets the exit status, from the messages first, then
+    // from manifests that did not parse.
     let failing = level(args.failure_threshold);
-    if args.output == AnalyzeFormat::Text && messages.iter().any(|m| m.level().at_least(failing)) {
+    if args.output != AnalyzeFormat::Text {
+        return Ok(());
+    }
+    if messages.iter().any(|m| m.level().at_least(failing)) {
         return Err(ExitStatus {
             code: FOUND_ISSUES,
             message: format!(
                 "analyzers found issues when analyzing {target}.\nSee {DOCS} for more information about causes and resolutions."
             ),
+        }
+        .into());
+    }
+    if !parse_errors.is_empty() {
+        return Err(ExitStatus {
+            code: DATA_ERROR,
+            message: format!("{} manifest(s) could not be parsed", parse_errors.len()),
         }
         .into());
     }
@@ -158,22 +175,22 @@ async fn read_cluster(live: &LiveArgs) -> Result<Vec<KubeObject>> {
         .context("reading the cluster's routing rules")
 }
 
-/// The objects of every manifest named, and the names of the files read. A manifest that
-/// does not parse ends the run (exit status 65).
-fn read_files(paths: &[PathBuf]) -> Result<(Vec<KubeObject>, Vec<String>)> {
+/// The objects of every manifest named, the names of the files read, and why those that
+/// did not parse did not (sanitized: they quote the file).
+fn read_files(paths: &[PathBuf]) -> Result<(Vec<KubeObject>, Vec<String>, Vec<String>)> {
     let mut objects = Vec::new();
     let mut names = Vec::new();
+    let mut errors = Vec::new();
     for path in paths {
         for (name, text) in manifests(path)? {
-            let parsed = parse_objects(&name, &text).map_err(|e| ExitStatus {
-                code: DATA_ERROR,
-                message: e.to_string(),
-            })?;
-            objects.extend(parsed);
+            match parse_objects(&name, &text) {
+                Ok(parsed) => objects.extend(parsed),
+                Err(error) => errors.push(sanitize(&error.to_string())),
+            }
             names.push(name);
         }
     }
-    Ok((objects, names))
+    Ok((objects, names, errors))
 }
 
 /// (name, text) of a file, of each manifest in a directory, or of standard input (`-`).

@@ -133,7 +133,7 @@ fn warnings_alone_pass_unless_the_failure_threshold_is_lowered() {
 }
 
 #[test]
-fn manifests_that_do_not_parse_are_refused_with_file_and_line_and_status_65() {
+fn manifests_that_do_not_parse_are_reported_with_file_and_line_and_status_65() {
     let dir = unique_dir("analyze-bad");
     let cases = [
         (
@@ -153,8 +153,40 @@ fn manifests_that_do_not_parse_are_refused_with_file_and_line_and_status_65() {
         assert_eq!(out.status.code(), Some(65), "{name}: {}", stderr(&out));
         let location = format!("{}:{line}:", file.display());
         assert!(stderr(&out).contains(&location), "{name}: {}", stderr(&out));
-        assert_eq!(stdout(&out), "", "{name}: nothing analyzed");
+        assert!(
+            stderr(&out).contains("Error(s) adding files"),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert_eq!(stdout(&out), "", "{name}: nothing else to analyze");
     }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn the_other_manifests_are_analyzed_past_one_that_does_not_parse() {
+    let dir = unique_dir("analyze-mixed");
+    let bad = write(&dir, "bad.yaml", "kind: [unclosed\n");
+    let bad = bad.to_str().unwrap();
+    // Warnings only: the unparsed file sets the status.
+    let warnings = fixture("destinationrule-simple-port.yaml");
+    let out = meshtui(&["analyze", "-f", bad, "-f", &warnings], None);
+    assert!(
+        stdout(&out).contains("Warning [IST0129]"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("Error(s) adding files"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    // Errors found: they set the status, as istioctl's order has it.
+    let errors = fixture("virtualservice_destinationrules.yaml");
+    let out = meshtui(&["analyze", "-f", bad, "-f", &errors], None);
+    assert!(stdout(&out).contains("Error [IST0101]"), "{}", stdout(&out));
+    assert_eq!(out.status.code(), Some(79), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).ok();
 }
 
