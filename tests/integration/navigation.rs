@@ -717,3 +717,26 @@ fn escape_leaves_the_tree_for_the_view_it_was_opened_from() {
     );
     assert_eq!(current_view(&state), "service bookinfo/ratings");
 }
+
+#[test]
+fn rule_forms_opened_in_a_service_app_or_workload_view_edit_that_service() {
+    let cases = [
+        ("svc ratings", "shift", "ratings"),
+        ("app details", "fault", "details"),
+        ("wl reviews-v2", "shift", "reviews"),
+    ];
+    for (view, form, service) in cases {
+        let mut state = demo_state();
+        command(&mut state, view);
+        command(&mut state, form);
+        let target = state.rules.form.as_ref().map(|f| f.target.clone());
+        assert_eq!(
+            target.map(|t| (t.namespace, t.service)),
+            Some(("bookinfo".to_owned(), service.to_owned())),
+            "{view} then :{form}"
+        );
+        update(&mut state, Msg::Action(Action::Back));
+        update(&mut state, Msg::Action(Action::EditRules));
+        assert!(state.rules.menu.is_some(), "{view}: e opens the rule menu");
+    }
+}

@@ -38,7 +38,28 @@ pub fn open_menu(state: &mut State) -> Outcome {
     Outcome::redraw()
 }
 
+/// The service a form edits: the one of the view on screen (a service, an app, or a
+/// workload's app), else the graph's selection.
 pub fn selected_target(state: &State) -> Result<Target, String> {
+    use crate::app::views::View;
+    let in_view = |namespace: &str, service: &str| Target {
+        namespace: namespace.to_owned(),
+        service: service.to_owned(),
+    };
+    match state.views.current() {
+        View::Service(view) => return Ok(in_view(&view.id.namespace, &view.id.name)),
+        View::App(view) => return Ok(in_view(&view.id.namespace, &view.id.name)),
+        View::Workload(view) => {
+            return match view.detail.facts.as_ref().and_then(|f| f.app.as_ref()) {
+                Some(app) => Ok(in_view(&view.id.namespace, app)),
+                None => Err(format!(
+                    "{} has no app label: open its service to edit its routing",
+                    view.id.name
+                )),
+            };
+        }
+        View::Topology | View::EdgeTable | View::Tree(_) => {}
+    }
     let node = state
         .selection
         .as_ref()
