@@ -409,6 +409,7 @@ impl InterfacesState {
 
     fn apply(&mut self, rules: &mut RuleEditing, preview: Preview) -> Outcome {
         let id = rules.next_id();
+        rules.applying_telemetry = Some((id, self.undo_label()));
         self.enable = EnableFlow::Applying {
             id,
             preview: preview.clone(),
@@ -456,29 +457,54 @@ impl InterfacesState {
                 if id == answer =>
             {
                 self.enable = EnableFlow::Idle;
-                match result {
-                    Ok(applied) => {
-                        let label = format!(
-                            "Operations ({}) reported in {}",
-                            self.label, self.workload.namespace
-                        );
-                        rules.notice = Some(RuleNotice::info(format!(
-                            "applied {label}; it shows from the next refresh; u undoes it"
-                        )));
-                        if !applied.objects.is_empty() {
-                            rules.undo.push(UndoEntry {
-                                label,
-                                applied: applied.clone(),
-                            });
-                        }
-                        self.message =
-                            Some("applied: operations show once new requests are labelled".into());
-                    }
-                    Err(error) => self.message = Some(sanitize(&error.to_string())),
-                }
+                record_telemetry_applied(rules, event);
+                self.message = Some(match result {
+                    Ok(_) => "applied: operations show once new requests are labelled".into(),
+                    Err(error) => sanitize(&error.to_string()),
+                });
                 Some(Outcome::redraw())
             }
             _ => None,
         }
     }
+
+    fn undo_label(&self) -> String {
+        format!(
+            "Operations ({}) reported in {}",
+            self.label, self.workload.namespace
+        )
+    }
+}
+
+/// The answer to a Telemetry apply, wherever the user has gone since: an undo entry and a
+/// notice. `None` when the event answers something else.
+pub fn record_telemetry_applied(rules: &mut RuleEditing, event: &WriteEvent) -> Option<Outcome> {
+    let WriteEvent::Applied { id, result } = event else {
+        return None;
+    };
+    let label = match &rules.applying_telemetry {
+        Some((waited, label)) if waited == id => label.clone(),
+        _ => return None,
+    };
+    rules.applying_telemetry = None;
+    match result {
+        Ok(applied) => {
+            rules.notice = Some(RuleNotice::info(format!(
+                "applied {label}; it shows from the next refresh; u undoes it"
+            )));
+            if !applied.objects.is_empty() {
+                rules.undo.push(UndoEntry {
+                    label,
+                    applied: applied.clone(),
+                });
+            }
+        }
+        Err(error) => {
+            rules.notice = Some(RuleNotice::error(format!(
+                "{label} not applied: {}",
+                sanitize(&error.to_string())
+            )))
+        }
+    }
+    Some(Outcome::redraw())
 }

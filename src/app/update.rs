@@ -118,7 +118,10 @@ fn on_message(state: &mut State, msg: Msg) -> Outcome {
                 Some(view) => view.on_write_event(&mut state.rules, &event),
                 None => None,
             };
-            answered.unwrap_or_else(|| forms::on_write_event(state, event))
+            // The interfaces tab may have been left while its Telemetry was applied.
+            answered
+                .or_else(|| super::interfaces::record_telemetry_applied(&mut state.rules, &event))
+                .unwrap_or_else(|| forms::on_write_event(state, event))
         }
         Msg::Operations(report) => match state.interfaces.as_mut() {
             Some(view) => view.on_report(report),
@@ -235,7 +238,6 @@ pub fn apply_snapshot(state: &mut State, snapshot: Box<MeshSnapshot>) {
     state.history.begin();
     state.history.record_graph(&state.graph);
     navigate::refresh_current(state, true);
-    super::tree_view::refresh_tree(state);
     state.history.prune();
     namespaces.extend(
         state

@@ -194,3 +194,38 @@ fn one_key_previews_the_telemetry_enter_applies_it_and_u_undoes_it() {
         "undo deleted it"
     );
 }
+
+#[test]
+fn a_telemetry_applied_while_the_user_left_the_tab_can_still_be_undone() {
+    let mesh = DemoMesh::new(options());
+    let writer = mesh.writer();
+    let mut state = demo_state(120, 40);
+    state.rules.writes = meshtui::app::forms::WriteAccess::Enabled;
+    open(&mut state, &mesh, "shop", "frontend-v1");
+    let outcome = update(&mut state, Msg::Action(Action::EnableOperations));
+    write(&mut state, &writer, outcome.effects);
+
+    // Enter sends the apply; the user leaves the workload before the answer comes.
+    let apply = update(&mut state, Msg::Action(Action::Submit)).effects;
+    update(&mut state, Msg::Action(Action::Back));
+    assert!(state.interfaces.is_none(), "the tab is gone");
+    assert!(write(&mut state, &writer, apply), "the apply is answered");
+
+    assert_eq!(state.rules.undo.len(), 1, "the undo is kept");
+    let notice = state.rules.notice.as_ref().map(|n| n.text.clone());
+    assert!(
+        notice.as_deref().is_some_and(|n| n.contains("u undoes it")),
+        "{notice:?}"
+    );
+    let telemetry = meshtui::source::demo::ObjectKey {
+        kind: "Telemetry".into(),
+        namespace: "shop".into(),
+        name: "meshtui-request-operation".into(),
+    };
+    let outcome = update(&mut state, Msg::Action(Action::UndoRule));
+    write(&mut state, &writer, outcome.effects);
+    assert!(
+        writer.store().lock().get(&telemetry).is_none(),
+        "undo deleted it"
+    );
+}

@@ -214,6 +214,9 @@ pub struct RuleEditing {
     pub undo: Vec<UndoEntry>,
     /// An undo sent to the writer, not answered yet.
     pub undoing: Option<(u64, UndoEntry)>,
+    /// A Telemetry apply sent from the interfaces tab, not answered yet, with its undo
+    /// label: its answer must reach the undo stack even if the tab was left meanwhile.
+    pub applying_telemetry: Option<(u64, String)>,
     pub notice: Option<RuleNotice>,
     next_id: u64,
 }
@@ -232,6 +235,7 @@ impl Default for RuleEditing {
             drafts: Vec::new(),
             undo: Vec::new(),
             undoing: None,
+            applying_telemetry: None,
             notice: None,
             next_id: 1,
         }
