@@ -257,6 +257,17 @@ impl AccessLogState {
                 self.editing_filter = true;
                 Some(true)
             }
+            // Esc clears a path or status filter before it leaves the log.
+            Action::Back
+                if !self.path_filter.is_empty()
+                    || self.status_filter != StatusFilter::default() =>
+            {
+                let kept = self.selected_seq();
+                self.path_filter.clear();
+                self.status_filter = StatusFilter::default();
+                self.reselect(kept);
+                Some(true)
+            }
             _ => None,
         }
     }

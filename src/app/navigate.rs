@@ -173,6 +173,10 @@ pub fn open_interfaces(state: &mut State) -> Outcome {
 /// Rebuilds the current detail view from the latest data, keeping its tab, selection and
 /// filter. With `record`, rows computed apart from the graph add to the history.
 pub fn refresh_current(state: &mut State, record: bool) {
+    if matches!(state.views.current(), View::Tree(_)) {
+        super::tree_view::refresh_tree(state);
+        return;
+    }
     let Some(target) = state.views.current().target() else {
         return;
     };

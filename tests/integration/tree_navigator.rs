@@ -1,6 +1,10 @@
-use super::*;
-use crate::mesh::{build_graph, GraphOptions, GraphType};
-use crate::source::demo::{DemoMesh, DemoOptions};
+//! The tree navigator's model on the demo mesh: nesting, health marks, filter, keys, and
+//! the graph node each entry stands for.
+
+use meshtui::app::tree::{graph_node_for, TreeEntry, TreeLevel, TreeNavigator, TreeTarget};
+use meshtui::mesh::inventory::PodPhase;
+use meshtui::mesh::{build_graph, GraphOptions, GraphType, Health, Inventory, MeshGraph};
+use meshtui::source::demo::{DemoMesh, DemoOptions};
 
 fn demo(graph_type: GraphType) -> (Inventory, MeshGraph) {
     let snapshot = DemoMesh::new(DemoOptions::default()).snapshot();
