@@ -112,3 +112,34 @@ async fn enabling_operations_applies_a_telemetry_as_meshtui_and_undo_deletes_it(
     result.unwrap();
     assert_eq!(stored(), None, "undo deletes what the apply created");
 }
+
+#[tokio::test]
+async fn a_namespace_that_has_its_own_namespace_wide_telemetry_is_not_given_a_second() {
+    let mut objects = bookinfo_objects();
+    objects.push(json!({
+        "apiVersion": "telemetry.istio.io/v1", "kind": "Telemetry",
+        "metadata": {"name": "namespace-logging", "namespace": "bookinfo"},
+        "spec": {"accessLogging": [{"providers": [{"name": "envoy"}]}]},
+    }));
+    let emulator = KubeEmulator::with_objects(objects).await;
+    let (commands, receiver) = mpsc::channel(4);
+    let (sender, mut events) = mpsc::channel(4);
+    tokio::spawn(Box::new(KubeWriter::new(emulator.client())).run(sender, receiver));
+    let version = emulator.resource_version();
+    commands
+        .send(WriteCommand::Preview {
+            id: 1,
+            request: report_operations("bookinfo"),
+        })
+        .await
+        .unwrap();
+    let Some(WriteEvent::Previewed { id: 1, result }) = events.recv().await else {
+        panic!("a preview answer");
+    };
+    let why = result.expect_err("refused").to_string();
+    assert!(
+        why.contains("namespace-logging") && why.contains("only one per namespace"),
+        "{why}"
+    );
+    assert_eq!(emulator.resource_version(), version, "nothing is written");
+}

@@ -203,3 +203,78 @@ mod tests {
         assert_eq!(telemetry_name("Request_Op"), "meshtui-request-op");
     }
 }
+
+/// Why meshtui's namespace-wide Telemetry named `ours` must not be added next to
+/// `existing` (the namespace's Telemetry resources): Istio takes one namespace-wide
+/// Telemetry per namespace (one without `selector` or `targetRefs`); a second makes which
+/// one applies undefined. `None` when there is no other.
+pub fn second_namespace_wide(ours: &str, existing: &[Value]) -> Option<String> {
+    let namespace_wide = |t: &&Value| {
+        let spec = &t["spec"];
+        spec.get("selector").is_none()
+            && spec.get("targetRef").is_none()
+            && spec.get("targetRefs").is_none()
+    };
+    let other = existing
+        .iter()
+        .filter(namespace_wide)
+        .map(|t| t["metadata"]["name"].as_str().unwrap_or_default())
+        .find(|name| *name != ours)?;
+    let namespace = existing
+        .iter()
+        .find_map(|t| t["metadata"]["namespace"].as_str())
+        .unwrap_or_default();
+    Some(format!(
+        "namespace {namespace} already has a namespace-wide Telemetry, {other}; Istio applies \
+         only one per namespace: add the tag override to {other} instead"
+    ))
+}
+
+#[cfg(test)]
+mod second_telemetry_tests {
+    use super::*;
+
+    fn telemetry(name: &str, spec: Value) -> Value {
+        json!({"metadata": {"name": name, "namespace": "shop"}, "spec": spec})
+    }
+
+    #[test]
+    fn only_another_telemetry_without_selector_or_target_stands_in_the_way() {
+        let ours = "meshtui-request-operation";
+        let cases = [
+            ("none", vec![], false),
+            ("ours again", vec![telemetry(ours, json!({}))], false),
+            (
+                "one for some workloads",
+                vec![telemetry(
+                    "logs",
+                    json!({"selector": {"matchLabels": {"app": "cart"}}}),
+                )],
+                false,
+            ),
+            (
+                "one for a gateway",
+                vec![telemetry(
+                    "gw",
+                    json!({"targetRefs": [{"kind": "Gateway", "name": "x"}]}),
+                )],
+                false,
+            ),
+            (
+                "the namespace's own",
+                vec![telemetry("namespace-logging", json!({"accessLogging": []}))],
+                true,
+            ),
+        ];
+        for (name, existing, refused) in cases {
+            let why = second_namespace_wide(ours, &existing);
+            assert_eq!(why.is_some(), refused, "{name}: {why:?}");
+            if let Some(why) = why {
+                assert!(
+                    why.contains("namespace-logging") && why.contains("shop"),
+                    "{why}"
+                );
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::mesh::rules::render::{render, Existing, ObjectChange};
+use crate::mesh::rules::telemetry::second_namespace_wide;
 use crate::source::write::{
     Applied, PlannedObject, Preview, RuleRequest, RuleWriter, WriteCommand, WriteError, WriteEvent,
     FIELD_MANAGER,
@@ -96,6 +97,22 @@ impl DemoWriter {
                 destination_rules: &destination_rules,
             },
         );
+        for change in &changes {
+            if let ObjectChange::Apply(object) = change {
+                if object["kind"] == "Telemetry" {
+                    let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
+                    let name = object["metadata"]["name"].as_str().unwrap_or_default();
+                    let others: Vec<_> = store
+                        .list("Telemetry")
+                        .into_iter()
+                        .filter(|t| t["metadata"]["namespace"] == namespace)
+                        .collect();
+                    if let Some(why) = second_namespace_wide(name, &others) {
+                        return Err(WriteError::Failed(why));
+                    }
+                }
+            }
+        }
         // The dry-run: the same writes, on a copy that is then dropped.
         let mut scratch = store.clone();
         let mut objects = Vec::with_capacity(changes.len());

@@ -8,6 +8,7 @@ use serde_json::Value;
 use crate::mesh::inventory::IstioKind;
 use crate::mesh::rules::object::str_of;
 use crate::mesh::rules::render::{render, Existing, ObjectChange};
+use crate::mesh::rules::telemetry::second_namespace_wide;
 use crate::source::write::{PlannedObject, Preview, RuleRequest, WriteError};
 
 use super::super::istio::{api_resource, ISTIO_VERSIONS};
@@ -51,6 +52,15 @@ pub async fn preview(rest: &Rest, request: RuleRequest) -> Result<Preview, Write
                 .get(&resource, &reference.namespace, &reference.name)
                 .await
                 .map_err(|failure| write_error(failure, &reference.subject("get", &resource)))?;
+            let others = rest
+                .list(&resource, &reference.namespace)
+                .await
+                .map_err(|failure| {
+                    write_error(failure, &list_subject(&resource.plural, &namespace))
+                })?;
+            if let Some(why) = second_namespace_wide(&reference.name, &others) {
+                return Err(WriteError::Failed(why));
+            }
             resource.api_version
         } else {
             format!("networking.istio.io/{version}")
