@@ -86,6 +86,18 @@ pub fn window(seconds: u64) -> String {
     }
 }
 
+/// A table's sort column and direction as the screen says it, e.g. `rps ↓` (`rps desc`
+/// without Unicode).
+pub fn sort_label(column: &str, reversed: bool, ascii: bool) -> String {
+    let arrow = match (reversed, ascii) {
+        (false, false) => "↓",
+        (true, false) => "↑",
+        (false, true) => "desc",
+        (true, true) => "asc",
+    };
+    format!("{column} {arrow}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,13 +206,7 @@ impl InterfacesState {
 
     /// `rps ↓` or `rps desc`.
     pub fn sort_label(&self, ascii: bool) -> String {
-        let arrow = match (self.reversed, ascii) {
-            (false, false) => "↓",
-            (true, false) => "↑",
-            (false, true) => "desc",
-            (true, true) => "asc",
-        };
-        format!("{} {arrow}", self.sort.label())
+        super::format::sort_label(self.sort.label(), self.reversed, ascii)
     }
 
     /// Seconds since the rows were taken.

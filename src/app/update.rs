@@ -730,12 +730,6 @@ pub fn table_rows(state: &State) -> Vec<edge_table::EdgeRow> {
 
 impl EdgeTableState {
     pub fn sort_label(&self, ascii: bool) -> String {
-        let arrow = match (self.reversed, ascii) {
-            (false, false) => "↓",
-            (true, false) => "↑",
-            (false, true) => "desc",
-            (true, true) => "asc",
-        };
-        format!("{} {arrow}", self.sort.label())
+        super::format::sort_label(self.sort.label(), self.reversed, ascii)
     }
 }

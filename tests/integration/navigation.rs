@@ -46,6 +46,16 @@ fn act(state: &mut State, actions: &[Action]) {
 
 use crate::detail_screens::command;
 
+/// What a key press becomes through the default keymap.
+fn pressed(
+    state: &State,
+    config: &meshtui::config::LoadedConfig,
+    code: crossterm::event::KeyCode,
+) -> Msg {
+    let event = crossterm::event::KeyEvent::new(code, crossterm::event::KeyModifiers::NONE);
+    meshtui::runtime::translate_key(state, &config.keymap, &event).expect("the key is bound")
+}
+
 fn find(state: &mut State, text: &str) {
     act(state, &[Action::Find]);
     for c in text.chars() {
@@ -454,16 +464,9 @@ fn enter_on_a_workload_opens_its_view_and_escape_returns_to_the_same_node() {
 
 #[test]
 fn the_keymap_sends_enter_tab_and_escape_to_the_views() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
     let config = crate::support::demo::config("dark", meshtui::config::ColorChoice::TrueColor);
-    let key = |state: &State, code| {
-        meshtui::runtime::translate_key(
-            state,
-            &config.keymap,
-            &KeyEvent::new(code, KeyModifiers::NONE),
-        )
-        .unwrap()
-    };
+    let key = |state: &State, code| pressed(state, &config, code);
     let mut state = demo_state();
     find(&mut state, "ratings");
     let enter = key(&state, KeyCode::Enter);
@@ -655,16 +658,9 @@ fn a_new_snapshot_refreshes_the_open_view_and_keeps_its_tab_and_selection() {
 
 #[test]
 fn the_tree_opens_at_the_selection_and_enter_on_a_workload_selects_it_in_the_graph() {
-    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use crossterm::event::KeyCode;
     let config = crate::support::demo::config("dark", meshtui::config::ColorChoice::TrueColor);
-    let key = |state: &State, code| {
-        meshtui::runtime::translate_key(
-            state,
-            &config.keymap,
-            &KeyEvent::new(code, KeyModifiers::NONE),
-        )
-        .unwrap()
-    };
+    let key = |state: &State, code| pressed(state, &config, code);
     let mut state = demo_state();
     find(&mut state, "reviews v2");
     let open = key(&state, KeyCode::Char('T'));

@@ -72,27 +72,7 @@ pub fn diff(frame: &mut Frame, body: Rect, form: &FormState, scroll: u16, chrome
     );
     let inner = frame_box(frame, area, &title, chrome);
     let rows = usize::from(inner.height).saturating_sub(3);
-    let mut lines: Vec<Line> = form
-        .diff
-        .iter()
-        .skip(usize::from(scroll))
-        .take(rows)
-        .map(|row| match row {
-            DiffRow::Object(header) => {
-                Line::from(Span::styled(format!(" {header}"), theme.style(Slot::Title)))
-            }
-            DiffRow::Line(line) => {
-                let slot = match line {
-                    DiffLine::Hunk(_) => Slot::DiffHunk,
-                    DiffLine::Added(_) => Slot::DiffAdded,
-                    DiffLine::Removed(_) => Slot::DiffRemoved,
-                    DiffLine::Same(_) => Slot::Text,
-                };
-                Line::from(Span::styled(format!(" {}", line.text()), theme.style(slot)))
-            }
-        })
-        .collect();
-    lines.resize(rows, Line::default());
+    let mut lines = diff_lines(&form.diff, scroll, rows, chrome);
     lines.push(Line::default());
     lines.push(Line::from(Span::styled(
         " Server-side apply as field manager meshtui; u undoes it afterwards.",
@@ -196,4 +176,36 @@ pub fn conflict(
         )));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `rows` lines of a preview's diff from `scroll` on, each object's header as a title and
+/// each line in its colour (added, removed, hunk); padded to `rows`.
+pub fn diff_lines(
+    diff: &[DiffRow],
+    scroll: u16,
+    rows: usize,
+    chrome: &Chrome,
+) -> Vec<Line<'static>> {
+    let theme = chrome.theme;
+    let mut lines: Vec<Line> = diff
+        .iter()
+        .skip(usize::from(scroll))
+        .take(rows)
+        .map(|row| match row {
+            DiffRow::Object(header) => {
+                Line::from(Span::styled(format!(" {header}"), theme.style(Slot::Title)))
+            }
+            DiffRow::Line(line) => {
+                let slot = match line {
+                    DiffLine::Hunk(_) => Slot::DiffHunk,
+                    DiffLine::Added(_) => Slot::DiffAdded,
+                    DiffLine::Removed(_) => Slot::DiffRemoved,
+                    DiffLine::Same(_) => Slot::Text,
+                };
+                Line::from(Span::styled(format!(" {}", line.text()), theme.style(slot)))
+            }
+        })
+        .collect();
+    lines.resize(rows, Line::default());
+    lines
 }

@@ -5,6 +5,8 @@ mod dialogs;
 mod fields;
 mod labels;
 
+pub use dialogs::diff_lines;
+
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders, Clear};

@@ -8,11 +8,9 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 use ratatui::Frame;
 
 use crate::app::format;
-use crate::app::forms::diff::DiffRow;
 use crate::app::interfaces::{EnableFlow, InterfacesState, InterfacesStatus, OperationRow};
 use crate::app::Action;
 use crate::config::{KeyContext, Slot};
-use crate::mesh::rules::diff::DiffLine;
 use crate::mesh::rules::telemetry::OPERATION_EXPRESSION;
 use crate::ui::Chrome;
 
@@ -310,42 +308,13 @@ fn preview(frame: &mut Frame, area: Rect, view: &InterfacesState, scroll: u16, c
             theme.style(Slot::Title),
         ));
     if chrome.ascii {
-        block = block.border_set(ratatui::symbols::border::Set {
-            top_left: "+",
-            top_right: "+",
-            bottom_left: "+",
-            bottom_right: "+",
-            vertical_left: "|",
-            vertical_right: "|",
-            horizontal_top: "-",
-            horizontal_bottom: "-",
-        });
+        block = block.border_set(crate::ui::glyphs::ASCII_BORDER);
     }
     let inner = block.inner(popup);
     frame.render_widget(Clear, popup);
     frame.render_widget(block, popup);
     let rows = usize::from(inner.height).saturating_sub(2);
-    let mut lines: Vec<Line> = view
-        .diff
-        .iter()
-        .skip(usize::from(scroll))
-        .take(rows)
-        .map(|row| match row {
-            DiffRow::Object(header) => {
-                Line::from(Span::styled(format!(" {header}"), theme.style(Slot::Title)))
-            }
-            DiffRow::Line(line) => {
-                let slot = match line {
-                    DiffLine::Hunk(_) => Slot::DiffHunk,
-                    DiffLine::Added(_) => Slot::DiffAdded,
-                    DiffLine::Removed(_) => Slot::DiffRemoved,
-                    DiffLine::Same(_) => Slot::Text,
-                };
-                Line::from(Span::styled(format!(" {}", line.text()), theme.style(slot)))
-            }
-        })
-        .collect();
-    lines.resize(rows, Line::default());
+    let mut lines = crate::ui::forms::diff_lines(&view.diff, scroll, rows, chrome);
     lines.push(Line::from(Span::styled(
         format!(
             " {} apply (server-side, field manager meshtui) {} {} back {} u undoes it afterwards",
