@@ -176,8 +176,8 @@ fn main() {
                     }
                     for effect in effects {
                         if let Effect::QueryOperations(query) = effect {
-                            let report = mesh.operations_report(query);
-                            update(s, Msg::Operations(Ok(report)));
+                            let result = Ok(mesh.operations_report(query.clone()));
+                            update(s, Msg::Operations { query, result });
                         }
                     }
                 }),

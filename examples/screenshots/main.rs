@@ -84,7 +84,8 @@ const SCENES: &[Scene] = &[
             let mesh = DemoMesh::new(demo_options());
             for effect in tabs(state, &[Action::NextTab, Action::NextTab, Action::NextTab]) {
                 if let Effect::QueryOperations(query) = effect {
-                    update(state, Msg::Operations(Ok(mesh.operations_report(query))));
+                    let result = Ok(mesh.operations_report(query.clone()));
+                    update(state, Msg::Operations { query, result });
                 }
             }
         },

@@ -216,7 +216,16 @@ impl InterfacesState {
 
     /// A report arrived. One for another workload or label (an answer to a view since
     /// closed) is ignored.
-    pub fn on_report(&mut self, report: Result<OperationsReport, OperationsError>) -> Outcome {
+    /// The answer to `query`; ignored unless it is about what the view shows now (a slow
+    /// answer, or failure, for the workload shown before must not land on this one).
+    pub fn on_report(
+        &mut self,
+        query: &OperationsQuery,
+        report: Result<OperationsReport, OperationsError>,
+    ) -> Outcome {
+        if query.workload != self.workload || query.label != self.label {
+            return Outcome::default();
+        }
         let report = match report {
             Ok(report) => report,
             Err(error) => {
@@ -224,9 +233,6 @@ impl InterfacesState {
                 return Outcome::redraw();
             }
         };
-        if report.query.workload != self.workload || report.query.label != self.label {
-            return Outcome::default();
-        }
         let selected = self.selected_operation();
         self.taken_at_unix_s = Some(report.taken_at_unix_s);
         match report.outcome {

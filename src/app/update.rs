@@ -16,7 +16,7 @@ use crate::layout::{neighbour_in_direction, Direction};
 use crate::mesh::sanitize::sanitize;
 use crate::mesh::{build_graph, NodeKey};
 use crate::source::logs::LogEvent;
-use crate::source::operations::{OperationsError, OperationsReport};
+use crate::source::operations::{OperationsError, OperationsQuery, OperationsReport};
 use crate::source::write::WriteEvent;
 use crate::source::{MeshSnapshot, SourceCommand, SourceEvent, SourceHealth};
 
@@ -43,7 +43,10 @@ pub enum Msg {
     /// The rule writer's answer to an [`Effect::Write`].
     Write(WriteEvent),
     /// The answer to an [`Effect::QueryOperations`].
-    Operations(Result<OperationsReport, OperationsError>),
+    Operations {
+        query: OperationsQuery,
+        result: Result<OperationsReport, OperationsError>,
+    },
     /// News of the log followed since [`Effect::FollowLog`] with this id.
     Log {
         id: u64,
@@ -123,8 +126,8 @@ fn on_message(state: &mut State, msg: Msg) -> Outcome {
                 .or_else(|| super::interfaces::record_telemetry_applied(&mut state.rules, &event))
                 .unwrap_or_else(|| forms::on_write_event(state, event))
         }
-        Msg::Operations(report) => match state.interfaces.as_mut() {
-            Some(view) => view.on_report(report),
+        Msg::Operations { query, result } => match state.interfaces.as_mut() {
+            Some(view) => view.on_report(&query, result),
             None => Outcome::default(),
         },
         Msg::Log { id, event } => Outcome {

@@ -347,7 +347,7 @@ async fn event_loop(parts: SessionParts, config: LoadedConfig, session: Session)
                     "the rule writer stopped: rules can't be written".into(),
                 )))],
             },
-            answer = operations.next() => vec![Msg::Operations(answer)],
+            (query, result) = operations.next() => vec![Msg::Operations { query, result }],
             news = logs.next(), if logs.is_following() => news
                 .into_iter()
                 .map(|(id, event)| Msg::Log { id, event })

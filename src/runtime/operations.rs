@@ -11,7 +11,8 @@ use crate::source::operations::{
     OperationsError, OperationsQuery, OperationsReader, OperationsReport,
 };
 
-type Answer = Result<OperationsReport, OperationsError>;
+/// An answer with the query it answers.
+type Answer = (OperationsQuery, Result<OperationsReport, OperationsError>);
 
 pub struct OperationsLink {
     reader: Option<Arc<dyn OperationsReader>>,
@@ -40,11 +41,12 @@ impl OperationsLink {
         let answers = self.answers_in.clone();
         let reader = self.reader.clone();
         self.under_way = Some(tokio::spawn(async move {
+            let asked = query.clone();
             let answer = match reader {
                 Some(reader) => reader.read(query).await,
                 None => Err(OperationsError::Unavailable),
             };
-            let _ = answers.send(answer).await;
+            let _ = answers.send((asked, answer)).await;
         }));
     }
 
@@ -110,8 +112,9 @@ mod tests {
         let mut link = OperationsLink::start(Some(Box::new(SlowFirst)));
         link.ask(query("slow"));
         link.ask(query("fast"));
-        let answer = link.next().await.unwrap();
-        assert_eq!(answer.query.workload.name, "fast");
+        let (asked, answer) = link.next().await;
+        assert_eq!(asked.workload.name, "fast");
+        assert_eq!(answer.unwrap().query.workload.name, "fast");
         tokio::time::sleep(Duration::from_millis(150)).await;
         assert!(
             link.answers.try_recv().is_err(),
@@ -123,6 +126,8 @@ mod tests {
     async fn without_a_reader_a_query_is_answered_as_unavailable() {
         let mut link = OperationsLink::start(None);
         link.ask(query("any"));
-        assert_eq!(link.next().await, Err(OperationsError::Unavailable));
+        let (asked, answer) = link.next().await;
+        assert_eq!(asked.workload.name, "any");
+        assert_eq!(answer, Err(OperationsError::Unavailable));
     }
 }

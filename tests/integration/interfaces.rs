@@ -32,7 +32,8 @@ fn open(state: &mut State, mesh: &DemoMesh, namespace: &str, workload: &str) {
 fn answer(state: &mut State, mesh: &DemoMesh, effects: Vec<Effect>) {
     for effect in effects {
         if let Effect::QueryOperations(query) = effect {
-            update(state, Msg::Operations(Ok(mesh.operations_report(query))));
+            let result = Ok(mesh.operations_report(query.clone()));
+            update(state, Msg::Operations { query, result });
         }
     }
 }
@@ -228,4 +229,32 @@ fn a_telemetry_applied_while_the_user_left_the_tab_can_still_be_undone() {
         writer.store().lock().get(&telemetry).is_none(),
         "undo deleted it"
     );
+}
+
+#[test]
+fn a_late_failure_for_the_workload_shown_before_does_not_land_on_this_one() {
+    let mesh = DemoMesh::new(options());
+    let mut state = demo_state(120, 40);
+    open(&mut state, &mesh, "bookinfo", "productpage-v1");
+    let shown = state.interfaces.as_ref().expect("the tab is open");
+    let mut before = meshtui::source::operations::OperationsQuery {
+        workload: shown.workload.clone(),
+        label: shown.label.clone(),
+        window: std::time::Duration::from_secs(60),
+        at_unix_s: None,
+    };
+    before.workload.name = "reviews-v2".into();
+    let result = Err(meshtui::source::operations::OperationsError::Source(
+        "connection refused".into(),
+    ));
+    update(
+        &mut state,
+        Msg::Operations {
+            query: before,
+            result,
+        },
+    );
+    let screen = screen(&state);
+    assert!(!screen.contains("connection refused"), "{screen}");
+    assert!(screen.contains("GET /productpage"), "{screen}");
 }

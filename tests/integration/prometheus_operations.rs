@@ -66,7 +66,8 @@ async fn the_interface_table_equals_the_fixtures_ground_truth_through_a_real_pro
         Duration::from_secs(300),
         Some(FIXTURE_END_UNIX_S),
     );
-    view.on_report(Ok(report));
+    let asked = report.query.clone();
+    view.on_report(&asked, Ok(report));
     assert_eq!(
         view.status,
         InterfacesStatus::Ready {
