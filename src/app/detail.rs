@@ -100,11 +100,7 @@ pub fn traffic_rows(
                 peer: qualified_name(peer, show_clusters),
                 target: target_of(peer),
                 protocol: weight.protocol,
-                rate: if weight.protocol == Protocol::Tcp {
-                    weight.tcp_bytes_per_s
-                } else {
-                    weight.rps()
-                },
+                rate: weight.rate(),
                 client_error_pct: weight.requests.client_error_pct(),
                 server_error_pct: weight.requests.server_error_pct(),
                 p50_ms: weight.latency.map(|l| l.p50_ms),

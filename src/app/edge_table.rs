@@ -89,11 +89,7 @@ pub fn rows(graph: &MeshGraph, view: &TopologyView, state: &EdgeTableState) -> V
                 source: name(from),
                 destination: name(to),
                 protocol: weight.protocol,
-                rate: if weight.protocol == Protocol::Tcp {
-                    weight.tcp_bytes_per_s
-                } else {
-                    weight.rps()
-                },
+                rate: weight.rate(),
                 error_pct: weight.requests.error_pct(),
                 p50_ms: weight.latency.map(|l| l.p50_ms),
                 p95_ms: weight.latency.map(|l| l.p95_ms),

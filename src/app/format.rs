@@ -98,6 +98,23 @@ pub fn sort_label(column: &str, reversed: bool, ascii: bool) -> String {
     format!("{column} {arrow}")
 }
 
+/// An edge's rate as a table shows it: bytes per second for TCP, requests otherwise.
+pub fn edge_rate(protocol: crate::mesh::Protocol, rate: f64) -> String {
+    if protocol == crate::mesh::Protocol::Tcp {
+        bytes_rate(rate)
+    } else {
+        self::rate(rate)
+    }
+}
+
+/// A share (0..=1) as a whole percentage, or `-` when unknown (e.g. mTLS without a
+/// destination proxy).
+pub fn share(share: Option<f64>) -> String {
+    share
+        .map(|s| format!("{:.0}%", s * 100.0))
+        .unwrap_or_else(|| "-".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

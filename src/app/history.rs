@@ -68,12 +68,10 @@ impl TrafficHistory {
             let (Some(from), Some(to)) = (graph.node(from), graph.node(to)) else {
                 continue;
             };
-            let rate = if edge.protocol == crate::mesh::Protocol::Tcp {
-                edge.tcp_bytes_per_s
-            } else {
-                edge.rps()
-            };
-            self.record_edge(&(from.key.clone(), to.key.clone(), edge.protocol), rate);
+            self.record_edge(
+                &(from.key.clone(), to.key.clone(), edge.protocol),
+                edge.rate(),
+            );
         }
     }
 

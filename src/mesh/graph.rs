@@ -119,6 +119,16 @@ impl ServiceEdge {
     pub fn rps(&self) -> f64 {
         self.requests.total
     }
+
+    /// What the edge's traffic is measured in: bytes per second for TCP, requests per
+    /// second otherwise.
+    pub fn rate(&self) -> f64 {
+        if self.protocol == Protocol::Tcp {
+            self.tcp_bytes_per_s
+        } else {
+            self.rps()
+        }
+    }
 }
 
 /// Kiali's app box: the nodes of one app (its versions) grouped, in the app and versioned-app

@@ -12,7 +12,6 @@ use crate::app::format;
 use crate::app::history::TrafficHistory;
 use crate::app::views::ListCursor;
 use crate::config::Slot;
-use crate::mesh::Protocol;
 use crate::ui::glyphs::health_mark;
 use crate::ui::widgets::trend::draw_trend;
 use crate::ui::Chrome;
@@ -63,15 +62,8 @@ pub fn traffic_table(
     let body: Vec<Row> = shown
         .iter()
         .map(|row| {
-            let rate = if row.protocol == Protocol::Tcp {
-                format::bytes_rate(row.rate)
-            } else {
-                format::rate(row.rate)
-            };
-            let mtls = row
-                .mtls_share
-                .map(|s| format!("{:.0}%", s * 100.0))
-                .unwrap_or_else(|| "-".into());
+            let rate = format::edge_rate(row.protocol, row.rate);
+            let mtls = format::share(row.mtls_share);
             let errors = |pct: f64| {
                 let style = if pct > 0.0 {
                     health_style(theme, row.health)

@@ -10,7 +10,6 @@ use crate::app::format;
 use crate::app::update::table_rows;
 use crate::app::State;
 use crate::config::Slot;
-use crate::mesh::Protocol;
 use crate::ui::glyphs::health_mark;
 use crate::ui::Chrome;
 
@@ -21,15 +20,8 @@ pub fn edge_table(frame: &mut Frame, area: Rect, state: &State, chrome: &Chrome)
     let body: Vec<Row> = rows
         .iter()
         .map(|row| {
-            let rate = if row.protocol == Protocol::Tcp {
-                format::bytes_rate(row.rate)
-            } else {
-                format::rate(row.rate)
-            };
-            let mtls = row
-                .mtls_share
-                .map(|s| format!("{:.0}%", s * 100.0))
-                .unwrap_or_else(|| "-".into());
+            let rate = format::edge_rate(row.protocol, row.rate);
+            let mtls = format::share(row.mtls_share);
             Row::new(vec![
                 Cell::from(Span::styled(
                     health_mark(row.health, chrome.ascii),
